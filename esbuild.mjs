@@ -1,0 +1,42 @@
+// Builds every bundle TLS Lens ships: the extension host bundle, the CLI, the core library (used by
+// benchmarks and by tests that check what ships) and, once it exists, the inspector webview.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** @type {esbuild.BuildOptions} */
+const node = {
+	bundle: true,
+	platform: 'node',
+	target: 'node20',
+	format: 'cjs',
+	sourcemap: !production,
+	minify: production,
+	logLevel: 'warning',
+	// @peculiar/x509 (through tsyringe) needs Reflect metadata. The extension host is shared by every
+	// extension, so instead of patching the global Reflect we replace the `Reflect` identifier inside
+	// our own bundle with a local object (see src/core/certs/reflectShim.ts and docs/ARCHITECTURE.md).
+	inject: ['src/core/certs/reflectShim.ts'],
+};
+
+const builds = [
+	{ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+	{ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+	{ ...node, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' },
+];
+if (existsSync('media/main.ts')) {
+	builds.push({
+		bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
+		logLevel: 'warning', entryPoints: ['media/main.ts'], outfile: 'dist/webview/main.js',
+	});
+}
+
+if (watch) {
+	for (const options of builds) {
+		await (await esbuild.context(options)).watch();
+	}
+} else {
+	await Promise.all(builds.map((options) => esbuild.build(options)));
+}
