@@ -1,7 +1,9 @@
 // Builds every bundle TLS Lens ships: the extension host bundle, the CLI, the core library (used by
 // benchmarks and by tests that check what ships) and, once it exists, the inspector webview.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -19,6 +21,7 @@ const node = {
 	// extension, so instead of patching the global Reflect we replace the `Reflect` identifier inside
 	// our own bundle with a local object (see src/core/certs/reflectShim.ts and docs/ARCHITECTURE.md).
 	inject: ['src/core/certs/reflectShim.ts'],
+	define: { __VERSION__: JSON.stringify(version) },
 };
 
 const builds = [
