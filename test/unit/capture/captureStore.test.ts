@@ -1,0 +1,357 @@
+import * as assert from 'node:assert/strict';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { CaptureStore, type CaptureChange } from '../../../src/core/capture/captureStore';
+import type { ExchangeRecorder } from '../../../src/core/capture/types';
+import type { Logger } from '../../../src/core/logger';
+import type { RawHeaders } from '../../../src/shared/exchange';
+import { init, request, sleep, tls } from './helpers';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+function memory(): number {
+	gc();
+	gc();
+	const usage = process.memoryUsage();
+	// Kept bodies live outside the JS heap (ArrayBuffer backing stores): count both.
+	return usage.heapUsed + usage.arrayBuffers;
+}
+
+/** One exchange as the proxy drives it: request with body, response with body, finished. */
+function record(store: CaptureStore, requestBody: Buffer | undefined, responseBody: Buffer | undefined): number | undefined {
+	const recorder = store.beginExchange(init({ request: request({ method: requestBody ? 'POST' : 'GET', path: '/api/items?page=2' }) }));
+	if (recorder === undefined) return undefined;
+	if (requestBody) recorder.requestBody(requestBody);
+	recorder.upstreamConnected(true);
+	recorder.requestSent();
+	recorder.response({ statusCode: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/json'], ['Content-Length', String(responseBody?.length ?? 0)]] });
+	if (responseBody) recorder.responseBody(responseBody);
+	recorder.finish('completed');
+	return recorder.id;
+}
+
+describe('CaptureStore', () => {
+	let store: CaptureStore;
+	afterEach(() => store?.dispose());
+
+	it('keeps raw request and response headers in order and case, repeated names repeated', () => {
+		store = new CaptureStore();
+		const requestHeaders: RawHeaders = [['Host', 'localhost'], ['X-B', '1'], ['x-a', '2'], ['X-B', '3'], ['cookie', 'a=1']];
+		const responseHeaders: RawHeaders = [['Set-Cookie', 'a=1'], ['content-TYPE', 'text/plain'], ['Set-Cookie', 'b=2']];
+		const recorder = store.beginExchange(init({ request: request({ headers: requestHeaders }) }))!;
+		recorder.response({ statusCode: 201, statusMessage: 'Created', headers: responseHeaders });
+		recorder.finish('completed');
+		const exchange = store.get(recorder.id)!;
+		assert.deepEqual(exchange.request!.headers, requestHeaders);
+		assert.deepEqual(exchange.response!.headers, responseHeaders);
+		assert.equal(exchange.response!.statusCode, 201);
+		assert.equal(exchange.state, 'completed');
+		assert.equal(exchange.tls, tls);
+	});
+
+	it('caps bodies, marks truncation and keeps counting the size', () => {
+		store = new CaptureStore({ bodyLimit: 10 });
+		const recorder = store.beginExchange(init())!;
+		recorder.requestBody(Buffer.from('hello'));
+		recorder.requestBody(Buffer.from('world!!'));
+		recorder.requestBody(Buffer.from('more'));
+		recorder.responseBody(Buffer.from('0123456789'));
+		recorder.finish('completed');
+		const exchange = store.get(recorder.id)!;
+		assert.deepEqual(exchange.requestBody, { size: 16, captured: 10, truncated: true });
+		assert.equal(store.body(recorder.id, 'request')!.toString(), 'helloworld');
+		// Exactly at the cap is not truncated.
+		assert.deepEqual(exchange.responseBody, { size: 10, captured: 10, truncated: false });
+		assert.equal(store.body(recorder.id, 'response')!.toString(), '0123456789');
+		assert.equal(store.body(12345, 'response'), undefined);
+	});
+
+	it('does not keep views into bigger buffers (whose backing store the budget would not see)', () => {
+		store = new CaptureStore();
+		const recorder = store.beginExchange(init())!;
+		const socketRead = Buffer.alloc(65536, 1);
+		recorder.responseBody(socketRead.subarray(100, 200));
+		recorder.finish('completed');
+		const kept = store.body(recorder.id, 'response')!;
+		assert.equal(kept.length, 100);
+		assert.ok(kept.buffer.byteLength < 1000, 'a copy, not a view of the 64 KiB read');
+	});
+
+	it('records timings as monotonic offsets; upstreamConnect only for new connections', async () => {
+		store = new CaptureStore();
+		const start = performance.now();
+		const reused = store.beginExchange(init({ startMonotonic: start }))!;
+		reused.upstreamConnected(true);
+		const fresh = store.beginExchange(init({ startMonotonic: start }))!;
+		await sleep(5);
+		fresh.upstreamConnected(false);
+		for (const r of [reused, fresh]) {
+			r.requestSent();
+			r.response({ statusCode: 204, statusMessage: 'No Content', headers: [] });
+			r.finish('completed');
+		}
+		const a = store.get(reused.id)!.timings;
+		const b = store.get(fresh.id)!.timings;
+		assert.equal(a.upstreamConnect, undefined);
+		assert.ok(b.upstreamConnect! >= 4, `upstreamConnect ${b.upstreamConnect}`);
+		for (const t of [a, b]) {
+			assert.ok(t.requestSent! >= 0 && t.responseStart! >= t.requestSent! && t.end! >= t.responseStart!);
+		}
+	});
+
+	it('ignores calls after finish and records errors', () => {
+		store = new CaptureStore();
+		const recorder = store.beginExchange(init())!;
+		recorder.finish('upstream-error', 'connect ECONNREFUSED 127.0.0.1:5173');
+		recorder.responseBody(Buffer.from('late'));
+		recorder.finish('completed');
+		const exchange = store.get(recorder.id)!;
+		assert.equal(exchange.state, 'upstream-error');
+		assert.equal(exchange.error, 'connect ECONNREFUSED 127.0.0.1:5173');
+		assert.equal(exchange.responseBody.size, 0);
+	});
+
+	it('records TLS failures as tls-error exchanges', () => {
+		store = new CaptureStore();
+		store.tlsFailure({ client: '[::1]:40000', tls: { sni: 'localhost' }, error: 'alert 48: unknown CA', startTime: 1_700_000_000_000 });
+		const [exchange] = store.list();
+		assert.equal(exchange.kind, 'tls-error');
+		assert.equal(exchange.state, 'tls-error');
+		assert.equal(exchange.error, 'alert 48: unknown CA');
+		assert.equal(exchange.client, '[::1]:40000');
+		assert.equal(exchange.request, undefined);
+	});
+
+	it('records WebSocket messages with payloads up to the body cap', () => {
+		store = new CaptureStore({ bodyLimit: 4 });
+		const recorder = store.beginExchange(init({ kind: 'websocket' }))!;
+		recorder.response({ statusCode: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']] });
+		recorder.webSocketMessage({ direction: 'client', opcode: 1, size: 2, payload: Buffer.from('hi'), truncated: false, compressed: false });
+		recorder.webSocketMessage({ direction: 'server', opcode: 2, size: 8, payload: Buffer.from('12345678'), truncated: false, compressed: true });
+		const messages = store.get(recorder.id)!.messages!;
+		assert.equal(messages.length, 2);
+		assert.equal(Buffer.from(messages[0].payload).toString(), 'hi');
+		assert.deepEqual({ ...messages[1], payload: Buffer.from(messages[1].payload).toString(), time: 0 },
+			{ direction: 'server', opcode: 2, size: 8, payload: '1234', truncated: true, compressed: true, time: 0 });
+		assert.ok(messages[1].time >= messages[0].time);
+	});
+
+	it('pauses and resumes', () => {
+		store = new CaptureStore();
+		store.pause();
+		assert.equal(store.paused, true);
+		assert.equal(store.beginExchange(init()), undefined);
+		store.tlsFailure({ client: '127.0.0.1:1', tls: {}, error: 'x', startTime: 0 });
+		assert.equal(store.list().length, 0);
+		store.resume();
+		assert.equal(store.paused, false);
+		assert.ok(store.beginExchange(init()));
+		assert.equal(store.list().length, 1);
+	});
+
+	it('clears: forgets everything, reports removals, detaches in-flight recorders', async () => {
+		store = new CaptureStore({ batchIntervalMs: 5 });
+		const changes: CaptureChange[] = [];
+		store.onDidChange((c) => changes.push(c));
+		const done = record(store, Buffer.from('x'), Buffer.from('y'))!;
+		const inFlight = store.beginExchange(init())!;
+		await sleep(20);
+		store.clear();
+		inFlight.responseBody(Buffer.alloc(100));
+		inFlight.finish('completed');
+		assert.deepEqual(store.list(), []);
+		assert.equal(store.stats().usedBytes, 0);
+		await sleep(20);
+		assert.deepEqual([...changes.at(-1)!.removed].sort(), [done, inFlight.id].sort());
+	});
+
+	it('never throws from recorder methods, even when fed garbage', () => {
+		const errors: string[] = [];
+		const logger: Logger = { trace() { }, debug() { }, info() { }, warn() { }, error: (m) => errors.push(m) };
+		store = new CaptureStore({ logger });
+		const recorder = store.beginExchange(init())!;
+		assert.doesNotThrow(() => {
+			recorder.requestBody(null as unknown as Buffer);
+			recorder.response(undefined as unknown as never);
+			recorder.webSocketMessage(null as unknown as never);
+			recorder.finish('completed');
+		});
+		assert.ok(errors.length >= 1);
+		assert.equal(store.beginExchange(null as unknown as never), undefined);
+	});
+
+	describe('memory budget', () => {
+		it('stays within the budget over 20,000 exchanges with bodies, evicting the oldest; heap growth stays bounded', function () {
+			this.timeout(120_000);
+			const budget = 16 * 1024 * 1024;
+			store = new CaptureStore({ budgetBytes: budget, bodyLimit: 64 * 1024 });
+			const before = memory();
+			let maxUsed = 0;
+			const started = performance.now();
+			for (let i = 0; i < 20_000; i++) {
+				// Bodies as Node delivers them: sometimes views into a bigger socket read.
+				const read = Buffer.allocUnsafe(16 * 1024).fill(i & 0xff);
+				const requestBody = i % 3 === 0 ? read.subarray(0, 300) : undefined;
+				const responseBody = i % 10 === 0 ? Buffer.alloc(100 * 1024, 7) : read.subarray(400, 400 + 2000 + (i % 5000));
+				record(store, requestBody, responseBody);
+				const used = store.stats().usedBytes;
+				if (used > maxUsed) maxUsed = used;
+			}
+			const elapsed = performance.now() - started;
+			const stats = store.stats();
+			const after = memory();
+			const growth = after - before;
+			console.log(`      20,000 exchanges in ${elapsed.toFixed(0)} ms (${(20_000 / elapsed * 1000).toFixed(0)}/s); kept ${stats.count}, evicted ${stats.evicted};`
+				+ ` accounted max ${(maxUsed / 1048576).toFixed(2)} MiB of ${budget / 1048576} MiB; measured heap+arrayBuffers growth ${(growth / 1048576).toFixed(2)} MiB`);
+			assert.ok(maxUsed <= budget, `accounted ${maxUsed} > budget ${budget}`);
+			assert.ok(stats.evicted > 0 && stats.count + stats.evicted === 20_000);
+			// The estimate must be honest: what the process really holds is within 25% (+2 MiB noise) of it.
+			assert.ok(growth < stats.usedBytes * 1.25 + 2 * 1048576, `measured growth ${growth} vs accounted ${stats.usedBytes}`);
+			const ids = store.list().map((e) => e.id);
+			assert.equal(ids.at(-1), 20_000, 'newest kept');
+			assert.equal(store.get(1), undefined, 'oldest evicted');
+			assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+			// Kept ones are intact.
+			assert.equal(store.body(20_000, 'response')!.length, 2000 + (19_999 % 5000));
+		});
+
+		it('evicts finished exchanges before in-flight ones', () => {
+			store = new CaptureStore({ budgetBytes: 256 * 1024, bodyLimit: 16 * 1024 });
+			const pending = store.beginExchange(init())!;
+			pending.responseBody(Buffer.alloc(10_000));
+			for (let i = 0; i < 500; i++) record(store, undefined, Buffer.alloc(8 * 1024));
+			assert.ok(store.get(pending.id), 'in-flight exchange kept');
+			assert.ok(store.stats().usedBytes <= 256 * 1024);
+			pending.responseBody(Buffer.alloc(10));
+			assert.equal(store.get(pending.id)!.responseBody.size, 10_010);
+		});
+
+		it('drops old messages of an open WebSocket rather than exceeding the budget', () => {
+			store = new CaptureStore({ budgetBytes: 128 * 1024, bodyLimit: 8 * 1024 });
+			const ws = store.beginExchange(init({ kind: 'websocket' }))!;
+			for (let i = 0; i < 1000; i++) {
+				const payload = Buffer.alloc(1024, i & 0xff);
+				ws.webSocketMessage({ direction: i % 2 ? 'server' : 'client', opcode: 2, size: 1024, payload, truncated: false, compressed: false });
+				assert.ok(store.stats().usedBytes <= 128 * 1024);
+			}
+			const exchange = store.get(ws.id)!;
+			assert.ok(exchange.messages!.length > 10 && exchange.messages!.length < 1000);
+			assert.equal(exchange.messages!.length + store.stats().droppedMessages, 1000);
+			assert.equal(Buffer.from(exchange.messages!.at(-1)!.payload)[0], 999 & 0xff, 'newest kept');
+		});
+
+		it('evicts in-flight exchanges only beyond one body cap over the budget', () => {
+			const budget = 64 * 1024;
+			const bodyLimit = 16 * 1024;
+			store = new CaptureStore({ budgetBytes: budget, bodyLimit });
+			const recorders: ExchangeRecorder[] = [];
+			for (let i = 0; i < 50; i++) {
+				const r = store.beginExchange(init())!;
+				recorders.push(r);
+				for (let j = 0; j < 20; j++) {
+					r.responseBody(Buffer.alloc(1024));
+					assert.ok(store.stats().usedBytes <= budget + bodyLimit, `${store.stats().usedBytes}`);
+				}
+			}
+			assert.ok(store.get(recorders[49].id), 'newest in-flight kept');
+			assert.equal(store.get(recorders[0].id), undefined, 'oldest in-flight evicted');
+			// An evicted recorder keeps accepting calls silently.
+			assert.doesNotThrow(() => recorders[0].finish('completed'));
+		});
+	});
+
+	describe('events', () => {
+		it('batches a burst of 5,000 exchanges into a handful of events, each exchange added once', async function () {
+			this.timeout(20_000);
+			store = new CaptureStore({ batchIntervalMs: 100 });
+			const changes: CaptureChange[] = [];
+			const times: number[] = [];
+			store.onDidChange((c) => {
+				changes.push(c);
+				times.push(performance.now());
+			});
+			const started = performance.now();
+			const ids: number[] = [];
+			// A burst spread over ~300 ms of event-loop turns, as a page load would be.
+			for (let batch = 0; batch < 10; batch++) {
+				for (let i = 0; i < 500; i++) ids.push(record(store, Buffer.from('q'), Buffer.from('{"ok":true}'))!);
+				await sleep(30);
+			}
+			await sleep(250);
+			const elapsed = performance.now() - started;
+			assert.ok(changes.length <= Math.ceil(elapsed / 100) + 1, `${changes.length} events in ${elapsed.toFixed(0)} ms`);
+			assert.ok(changes.length <= 8, `${changes.length} events`);
+			for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 95, 'at most one event per interval');
+			const added = changes.flatMap((c) => c.added.map((e) => e.id));
+			assert.deepEqual(added, ids, 'every exchange added exactly once, in order');
+			// Added and finished within one batch: reported once, already complete, not as an update.
+			assert.ok(changes.every((c) => c.added.every((e) => e.state === 'completed')));
+			assert.equal(changes.reduce((n, c) => n + c.updated.length, 0), 0);
+		});
+
+		it('reports later changes as updates and evictions as removals', async () => {
+			store = new CaptureStore({ batchIntervalMs: 10, budgetBytes: 40 * 1024 });
+			const changes: CaptureChange[] = [];
+			store.onDidChange((c) => changes.push(c));
+			const recorder = store.beginExchange(init())!;
+			await sleep(30);
+			assert.deepEqual(changes.map((c) => c.added.map((e) => e.id)), [[recorder.id]]);
+			recorder.response({ statusCode: 200, statusMessage: 'OK', headers: [] });
+			recorder.responseBody(Buffer.alloc(10));
+			recorder.finish('completed');
+			await sleep(30);
+			assert.deepEqual(changes[1].updated.map((e) => e.id), [recorder.id]);
+			for (let i = 0; i < 20; i++) record(store, undefined, Buffer.alloc(4096));
+			await sleep(30);
+			const removed = changes.flatMap((c) => c.removed);
+			const added = changes.flatMap((c) => c.added.map((e) => e.id));
+			assert.ok(removed.includes(recorder.id));
+			// Exchanges evicted before anyone saw them are neither added nor removed.
+			assert.ok(removed.every((id) => id === recorder.id || added.includes(id)));
+			assert.deepEqual(store.list().map((e) => e.id), added.filter((id) => !removed.includes(id)));
+		});
+
+		it('fires nothing after dispose and survives a throwing listener', async () => {
+			const errors: string[] = [];
+			store = new CaptureStore({ batchIntervalMs: 5, logger: { trace() { }, debug() { }, info() { }, warn() { }, error: (m) => errors.push(m) } });
+			let calls = 0;
+			store.onDidChange(() => {
+				calls++;
+				throw new Error('listener bug');
+			});
+			const second: CaptureChange[] = [];
+			store.onDidChange((c) => second.push(c));
+			record(store, undefined, undefined);
+			await sleep(20);
+			assert.equal(calls, 1);
+			assert.equal(second.length, 1);
+			assert.match(errors[0], /listener bug/);
+			record(store, undefined, undefined);
+			store.dispose();
+			await sleep(20);
+			assert.equal(calls, 1);
+			assert.equal(store.beginExchange(init()), undefined);
+		});
+	});
+
+	it('throughput: records 100,000 small exchanges quickly', function () {
+		this.timeout(60_000);
+		store = new CaptureStore({ budgetBytes: 8 * 1024 * 1024 });
+		store.onDidChange(() => { });
+		const body = Buffer.from('{"hello":"world"}');
+		const req = request();
+		const started = performance.now();
+		for (let i = 0; i < 100_000; i++) {
+			const r = store.beginExchange({ kind: 'http', client: '127.0.0.1:1', tls, request: req, startTime: 0, startMonotonic: started })!;
+			r.upstreamConnected(true);
+			r.requestSent();
+			r.response({ statusCode: 200, statusMessage: 'OK', headers: req.headers });
+			r.responseBody(body);
+			r.finish('completed');
+		}
+		const perExchange = (performance.now() - started) / 100_000 * 1000;
+		console.log(`      ${perExchange.toFixed(2)} µs per recorded exchange (7 recorder calls, with a listener)`);
+		assert.ok(perExchange < 50, `${perExchange} µs`);
+	});
+});
