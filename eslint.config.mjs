@@ -35,6 +35,13 @@ export default tseslint.config(
 	},
 	{
 		files: ['**/*.mjs', '**/*.cjs'],
-		languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', __dirname: 'readonly' } },
+		languageOptions: {
+			globals: Object.fromEntries(['process', 'console', 'URL', '__dirname', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance', 'Buffer']
+				.map((name) => [name, 'readonly'])),
+		},
+	},
+	{
+		files: ['test/fixtures/viteApp/**/*.js'],
+		languageOptions: { globals: { document: 'readonly', window: 'readonly', location: 'readonly' } },
 	},
 );

@@ -3,13 +3,26 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CertError, defaultCaDir, mkcertCaRoot, openCa, type StoredCa } from './core';
+import { runProxy, type ProxyFlags } from './cliProxy';
 
 const USAGE = `Usage:
+  tls-lens --target PORT|URL [options] run the HTTPS proxy in front of a dev server (long form: tls-lens proxy ...)
   tls-lens ca path [options]          print the CA certificate's path (creating the CA if needed)
   tls-lens ca show [options]          print the CA's subject, SHA-256 fingerprint, validity and constraints
   tls-lens cert NAME... [options]     write a certificate and key for NAME... into the current directory
 
-Options:
+Proxy options:
+  --target T        dev server: a port (5173), host:port or URL (http://127.0.0.1:5173; https:// re-encrypts)
+  --port N          HTTPS port to listen on (default 8443; 0 picks a free one)
+  --host H          address to listen on (default: 127.0.0.1 and ::1); repeatable
+  --har FILE        write the captured traffic as HAR 1.2 to FILE on exit (SIGINT/SIGTERM)
+  --no-capture      do not record traffic
+  --verbose         log one line per finished request
+  --keep-hsts       pass Strict-Transport-Security through (default: dropped on loopback hosts)
+  --rewrite-host    send the target's host in Host (default: keep the browser's)
+  --insecure-upstream  do not verify an https:// target's certificate
+
+Common options:
   --ca-dir DIR      CA directory (default: ${defaultCaDir()})
   --mkcert          use mkcert's CA ($CAROOT, else ${mkcertCaRoot()})
   --permit NAME     when creating the CA, also permit NAME (DNS suffix, IP or CIDR); repeatable
@@ -22,6 +35,15 @@ class UsageError extends Error { }
 const OPTIONS = {
 	'ca-dir': { type: 'string' },
 	mkcert: { type: 'boolean' },
+	target: { type: 'string' },
+	port: { type: 'string' },
+	host: { type: 'string', multiple: true },
+	har: { type: 'string' },
+	'no-capture': { type: 'boolean' },
+	verbose: { type: 'boolean' },
+	'keep-hsts': { type: 'boolean' },
+	'rewrite-host': { type: 'boolean' },
+	'insecure-upstream': { type: 'boolean' },
 	permit: { type: 'string', multiple: true },
 	help: { type: 'boolean', short: 'h' },
 	version: { type: 'boolean', short: 'v' },
@@ -37,7 +59,7 @@ function parse(argv: string[]) {
 	}
 }
 
-async function main(argv: string[], out: NodeJS.WritableStream): Promise<void> {
+async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
 	const { values, positionals } = parse(argv);
 	if (values.help) { out.write(USAGE + '\n'); return; }
 	if (values.version) { out.write(`${VERSION}\n`); return; }
@@ -45,8 +67,40 @@ async function main(argv: string[], out: NodeJS.WritableStream): Promise<void> {
 	switch (command) {
 		case 'ca': return caCommand(rest, values, out);
 		case 'cert': return certCommand(rest, values, out);
-		case undefined: throw new UsageError('missing command');
+		case 'proxy': return proxyCommand(rest, values, out, err);
+		case undefined:
+			if (values.target !== undefined) { return proxyCommand(rest, values, out, err); }
+			throw new UsageError('missing command (or --target to run the proxy)');
 		default: throw new UsageError(`unknown command "${command}"`);
+	}
+}
+
+async function proxyCommand(args: string[], values: Values, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+	if (args.length) { throw new UsageError(`unexpected argument "${args[0]}"`); }
+	if (values.target === undefined || values.target === '') { throw new UsageError('--target is required (a port such as 5173, or a URL)'); }
+	const port = values.port === undefined ? 8443 : Number(values.port);
+	if (!Number.isInteger(port) || port < 0 || port > 65535) { throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}"`); }
+	if (values.mkcert && values['ca-dir']) { throw new UsageError('--mkcert and --ca-dir cannot be combined'); }
+	const flags: ProxyFlags = {
+		target: values.target,
+		port,
+		host: values.host,
+		caDir: values.mkcert ? mkcertCaRoot() : path.resolve(values['ca-dir'] ?? defaultCaDir()),
+		createCa: !values.mkcert,
+		extraNames: values.permit ?? [],
+		har: values.har === undefined ? undefined : path.resolve(values.har),
+		capture: !values['no-capture'],
+		verbose: values.verbose ?? false,
+		keepHsts: values['keep-hsts'] ?? false,
+		rewriteHost: values['rewrite-host'] ?? false,
+		upstreamTlsVerify: !values['insecure-upstream'],
+	};
+	try {
+		await runProxy(flags, out, err);
+	} catch (error) {
+		// Configuration the proxy rejects (a malformed target) is a usage error, like a bad flag.
+		if ((error as { code?: string }).code === 'ERR_INVALID_TARGET') { throw new UsageError((error as Error).message); }
+		throw error;
 	}
 }
 
@@ -99,14 +153,15 @@ const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 failure, 2 bad arguments). */
 export async function run(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
 	try {
-		await main(argv, out);
+		await main(argv, out, err);
 		return 0;
 	} catch (error) {
 		if (error instanceof UsageError) {
 			err.write(`tls-lens: ${error.message}\n\n${USAGE}\n`);
 			return 2;
 		}
-		err.write(`tls-lens: ${error instanceof CertError ? error.message : (error as Error).stack ?? String(error)}\n`);
+		const known = error instanceof CertError || typeof (error as { code?: unknown }).code === 'string';
+		err.write(`tls-lens: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
 		return 1;
 	}
 }

@@ -1,28 +1,151 @@
 import * as vscode from 'vscode';
-import { openCa } from './core';
+import { readSettings, RESTART_SETTINGS } from './vscode/config';
+import { Command, ContextKey } from './vscode/contributions';
+import { InspectorPlaceholder } from './vscode/inspectorPlaceholder';
+import { createLog } from './vscode/log';
+import { ProxyController } from './vscode/proxyController';
+import { ProxyStatusBar } from './vscode/statusBar';
+import { pickTarget } from './vscode/targetPicker';
 
-/**
- * Entry point. Activation is lazy (on a TLS Lens command) and does no work beyond registering
- * commands: the CA is opened only when a command needs it.
- */
-export function activate(context: vscode.ExtensionContext): void {
-	const log = vscode.window.createOutputChannel('TLS Lens', { log: true });
-	context.subscriptions.push(
-		log,
-		vscode.commands.registerCommand('tlsLens.showCaInfo', async () => {
-			try {
-				const stored = await openCa(vscode.Uri.joinPath(context.globalStorageUri, 'ca').fsPath);
-				const info = stored.ca.describe();
-				log.info(`${stored.created ? 'Created' : 'Using'} CA ${info.subject} (SHA-256 ${info.fingerprint256}) in ${stored.dir}`);
-				void vscode.window.showInformationMessage(`TLS Lens CA: ${info.subject}, SHA-256 ${info.fingerprint256}, permitted: ${info.permitted?.join(', ') ?? 'any name'}.`);
-			} catch (error) {
-				log.error(String(error));
-				void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message}`, 'Show Log').then((choice) => choice && log.show());
-			}
-		}),
-	);
+/** What activate returns: used by the integration tests, harmless for everyone else. */
+export interface TlsLensApi {
+	readonly controller: ProxyController;
+	/** How long activation took, in ms (module evaluation included). */
+	readonly activationMs: number;
 }
 
-export function deactivate(): void {
-	// Everything is owned by context.subscriptions.
+let controller: ProxyController | undefined;
+declare const __tlsLensLoadStart: number | undefined;
+
+/**
+ * Activation registers commands, the status bar and the settings watcher, and nothing else: the
+ * certificate and proxy engine load on the first Start.
+ */
+export function activate(context: vscode.ExtensionContext): TlsLensApi {
+	const started = typeof __tlsLensLoadStart === 'number' ? __tlsLensLoadStart : performance.now();
+	const { channel, logger } = createLog();
+	controller = new ProxyController(logger, vscode.Uri.joinPath(context.globalStorageUri, 'ca').fsPath);
+	const proxy = controller;
+	const inspector = new InspectorPlaceholder(proxy);
+
+	const setContext = () => {
+		void vscode.commands.executeCommand('setContext', ContextKey.running, proxy.state.kind === 'running');
+		void vscode.commands.executeCommand('setContext', ContextKey.state, proxy.state.kind);
+	};
+	setContext();
+
+	const start = async (target?: string) => {
+		const settings = readSettings();
+		const chosen = target ?? (settings.target || await pickTarget([settings.port]));
+		if (!chosen) { return undefined; }
+		const session = await proxy.start(chosen, settings);
+		if (!session) {
+			const state = proxy.state;
+			const choice = await vscode.window.showErrorMessage(`TLS Lens could not start: ${state.kind === 'error' ? state.message : 'unknown error'}`, 'Show Log');
+			if (choice) { channel.show(); }
+			return undefined;
+		}
+		void vscode.window.showInformationMessage(`TLS Lens: ${session.url} → ${session.proxy.target.origin}`, 'Open in Browser', 'Copy URL', 'Open Inspector')
+			.then((choice) => {
+				const command = choice === 'Open in Browser' ? Command.openInBrowser : choice === 'Copy URL' ? Command.copyUrl : choice === 'Open Inspector' ? Command.openInspector : undefined;
+				if (command) { void vscode.commands.executeCommand(command); }
+			});
+		return session.url;
+	};
+
+	const runningUrl = () => {
+		const session = proxy.session;
+		if (!session) { void vscode.window.showWarningMessage('TLS Lens is not running. Start it first.', 'Start TLS Proxy').then((c) => c && start()); }
+		return session?.url;
+	};
+
+	context.subscriptions.push(
+		channel,
+		proxy,
+		inspector,
+		new ProxyStatusBar(proxy),
+		proxy.onDidChangeState(setContext),
+		vscode.commands.registerCommand(Command.start, (target?: string) => start(typeof target === 'string' ? target : undefined)),
+		vscode.commands.registerCommand(Command.stop, () => proxy.stop()),
+		vscode.commands.registerCommand(Command.toggle, () => (proxy.state.kind === 'running' || proxy.state.kind === 'starting' ? proxy.stop() : start())),
+		vscode.commands.registerCommand(Command.openInBrowser, async () => {
+			const url = runningUrl();
+			if (!url) { return undefined; }
+			const external = await externalUrl(url, logger);
+			await vscode.env.openExternal(external);
+			return external.toString();
+		}),
+		vscode.commands.registerCommand(Command.copyUrl, async () => {
+			const url = runningUrl();
+			if (!url) { return undefined; }
+			const external = (await externalUrl(url, logger)).toString();
+			await vscode.env.clipboard.writeText(external);
+			void vscode.window.setStatusBarMessage(`$(copy) Copied ${external}`, 3000);
+			return external;
+		}),
+		vscode.commands.registerCommand(Command.openInspector, () => inspector.show()),
+		vscode.commands.registerCommand(Command.showLog, () => channel.show()),
+		vscode.commands.registerCommand(Command.showCaInfo, () => showCaInfo(proxy, context, channel)),
+		vscode.workspace.onDidChangeConfiguration((event) => {
+			const state = proxy.state;
+			if (state.kind !== 'running' || !RESTART_SETTINGS.some((key) => event.affectsConfiguration(key))) { return; }
+			const settings = readSettings();
+			// A changed target setting wins; otherwise keep the target the proxy was started with.
+			const target = event.affectsConfiguration('tlsLens.target') && settings.target ? settings.target : state.target;
+			logger.info('Settings changed: restarting the proxy to apply them.');
+			void proxy.start(target, settings).then((session) => {
+				if (session) { void vscode.window.showInformationMessage(`TLS Lens restarted the proxy to apply the new settings: ${session.url} → ${session.proxy.target.origin}`); }
+			});
+		}),
+	);
+
+	const autoStart = () => {
+		const settings = readSettings();
+		if (settings.autoStart && settings.target && vscode.workspace.isTrusted && proxy.state.kind === 'stopped') {
+			logger.info('Auto-start is on: starting the proxy.');
+			void start(settings.target);
+		}
+	};
+	autoStart();
+	context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(autoStart));
+
+	const activationMs = performance.now() - started;
+	logger.info(`TLS Lens activated in ${activationMs.toFixed(1)} ms`);
+	return { controller: proxy, activationMs };
+}
+
+/** Stops the proxy and frees its port; VS Code waits for the returned promise. */
+export function deactivate(): Promise<void> | undefined {
+	return controller?.stop();
+}
+
+/**
+ * The proxy URL as the user's browser must open it. asExternalUri maps the port through Remote-SSH,
+ * WSL, Codespaces and VS Code for the Web; where it maps to a plain-HTTP web proxy, TLS cannot pass
+ * through, and the user is told so instead of getting a link that fails.
+ */
+async function externalUrl(url: string, logger: { warn(message: string): void }): Promise<vscode.Uri> {
+	const external = await vscode.env.asExternalUri(vscode.Uri.parse(url));
+	if (external.scheme !== 'https') {
+		const message = `This VS Code forwards ${url} as ${external.toString()}, a plain-HTTP proxy that the proxy's TLS cannot pass through. `
+			+ 'Forward the port as TCP (or open the URL on the machine that runs the proxy).';
+		logger.warn(message);
+		void vscode.window.showWarningMessage(`TLS Lens: ${message}`);
+	}
+	return external;
+}
+
+async function showCaInfo(proxy: ProxyController, context: vscode.ExtensionContext, channel: vscode.LogOutputChannel): Promise<void> {
+	try {
+		const { openCa, mkcertCaRoot } = await import('./core/certs');
+		const settings = readSettings();
+		const dir = proxy.session?.ca.dir ?? (settings.useMkcertCaRoot ? mkcertCaRoot() : settings.caDirectory || vscode.Uri.joinPath(context.globalStorageUri, 'ca').fsPath);
+		const stored = await openCa(dir, { create: !settings.useMkcertCaRoot, extraPermitted: settings.extraHostnames });
+		const info = stored.ca.describe();
+		channel.info(`${stored.created ? 'Created' : 'Using'} CA ${info.subject} (SHA-256 ${info.fingerprint256}) in ${stored.dir}`);
+		void vscode.window.showInformationMessage(`TLS Lens CA: ${info.subject}. SHA-256 ${info.fingerprint256}. Permitted: ${info.permitted?.join(', ') ?? 'any name'}. Certificate: ${stored.certPath}`);
+	} catch (error) {
+		channel.error(String(error));
+		void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message}`, 'Show Log').then((choice) => choice && channel.show());
+	}
 }

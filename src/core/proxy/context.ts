@@ -1,0 +1,24 @@
+import type { Duplex } from 'node:stream';
+import type { CaptureSink } from '../capture/types';
+import type { Logger } from '../logger';
+import type { UpstreamEndpoint } from './target';
+import type { TlsDetailsCollector } from './tlsDetails';
+import type { Upstream } from './upstream';
+
+/** What every forwarded request needs from its proxy; built once per ProxyServer. */
+export interface ProxyContext {
+	readonly endpoint: UpstreamEndpoint;
+	readonly upstream: Upstream;
+	/** The target's authority when Host is rewritten, else undefined (Host kept as sent). */
+	readonly rewriteHost: string | undefined;
+	readonly keepHsts: boolean;
+	readonly connectTimeoutMs: number;
+	/** Undefined when capture is off: no capture work at all then. */
+	readonly capture: CaptureSink | undefined;
+	/** Present exactly when `capture` is. */
+	readonly tlsDetails: TlsDetailsCollector | undefined;
+	readonly captureBodyLimit: number;
+	readonly logger: Logger;
+	/** Registers a socket that leaves Node's bookkeeping (WebSocket upgrades), so stop() can end it. */
+	readonly track: (socket: Duplex) => void;
+}

@@ -1,0 +1,304 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { CertificateAuthority, LeafIssuer } from '../certs';
+import type { CaptureSink } from '../capture/types';
+import { silentLogger, type Logger } from '../logger';
+import type { ProxyContext } from './context';
+import { forwardHttp1, forwardHttp2, type Peer } from './forward';
+import { closeServer, DEFAULT_HOSTS, explainListenError, httpsUrl, isAddressUnavailable, isLoopbackHost, listen, logServerErrors } from './listeners';
+import { parseTarget, upstreamEndpoint } from './target';
+import { clientAddress, describeTlsError, TlsDetailsCollector } from './tlsDetails';
+import { Upstream } from './upstream';
+import { forwardUpgrade } from './webSocket';
+
+/** Options of a {@link ProxyServer}. */
+export interface ProxyOptions {
+	/** The dev server: `5173`, `'5173'`, `'localhost:3000'`, `'http://127.0.0.1:5173'`, or `'https://…'` (TLS forward mode). */
+	target: string | number;
+	/** Issues the certificate for each SNI name; its default certificate serves clients without SNI. */
+	issuer: LeafIssuer;
+	/** Our CA: trusted (besides the system roots) when verifying an https target. */
+	ca: CertificateAuthority;
+	/** HTTPS port; default 8443; 0 picks a free port. */
+	port?: number;
+	/** Listen address(es); default both loopbacks, `127.0.0.1` and `::1` (::1 skipped when the machine has no IPv6). */
+	host?: string | readonly string[];
+	/** Pass Strict-Transport-Security through on loopback hosts (default false: dropped). */
+	keepHsts?: boolean;
+	/** Send the target's host as Host instead of the browser's (default false). */
+	rewriteHost?: boolean;
+	/** Verify an https target's certificate (default true); turning it off is logged as a warning. */
+	upstreamTlsVerify?: boolean;
+	/** Time a new upstream connection may take to connect (and for https, to shake hands); default 10000 ms. */
+	connectTimeoutMs?: number;
+	/** Where captured traffic goes; undefined turns capture off entirely (no capture work at all). */
+	capture?: CaptureSink;
+	/** Bytes of each WebSocket message payload handed to capture (default 1 MiB). */
+	captureBodyLimit?: number;
+	/** Time a client may take to send a request's headers (HTTP/1.1, slow-loris guard); default 30000 ms. */
+	headersTimeoutMs?: number;
+	/** Idle time after which a client connection without requests is closed (HTTP/2 gracefully); default 60000 ms. */
+	idleTimeoutMs?: number;
+	/** Time a client may take to complete the TLS handshake; default 10000 ms. */
+	handshakeTimeoutMs?: number;
+	logger?: Logger;
+}
+
+/** Where a started proxy listens. */
+export interface ProxyAddress {
+	/** The bound port (the chosen one when port 0 was asked for). */
+	readonly port: number;
+	/** URLs that reach the proxy: `https://localhost:PORT` first when a loopback is bound, then one per bound address. */
+	readonly urls: string[];
+}
+
+const DEFAULT_PORT = 8443;
+const DEFAULT_CAPTURE_BODY_LIMIT = 1024 * 1024;
+/** How long a request may take as a whole once its headers are in (uploads included); Node's default. */
+const REQUEST_TIMEOUT_MS = 300_000;
+/** How often to retry port 0 when the free port on the first address is taken on another. */
+const PORT_ZERO_ATTEMPTS = 5;
+
+const kPeer = Symbol('tlsLens.peer');
+type WithPeer = { [kPeer]?: Peer };
+
+/** The HTTP/1.1 timeouts Node reads from a server with allowHTTP1 (typed only on http.Server). */
+type Http1Timeouts = { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number };
+
+/**
+ * The TLS-terminating reverse proxy: HTTPS (TLS 1.2/1.3, HTTP/2 with HTTP/1.1 fallback, certificates
+ * per SNI from our CA) on loopback, forwarding to the developer's dev server over HTTP/1.1 keep-alive
+ * connections, WebSockets included. No error path throws out of the event loop: clients and the dev
+ * server can misbehave in any way and the proxy keeps serving.
+ */
+export class ProxyServer {
+	/** The parsed target (throws from the constructor when invalid). */
+	readonly target: URL;
+	private readonly logger: Logger;
+	private server: http2.Http2SecureServer | undefined;
+	private readonly extraListeners: net.Server[] = [];
+	/** Every client socket (raw and TLS) and upgraded upstream socket, for stop(). */
+	private readonly sockets = new Set<Duplex>();
+	private upstream: Upstream | undefined;
+	private started = false;
+	private stopped = false;
+
+	constructor(private readonly options: ProxyOptions) {
+		this.target = parseTarget(options.target);
+		this.logger = options.logger ?? silentLogger;
+		const port = options.port ?? DEFAULT_PORT;
+		if (!Number.isInteger(port) || port < 0 || port > 65535) {
+			throw new Error(`The proxy port "${options.port}" is not valid: use a number from 1 to 65535, or 0 for any free port.`);
+		}
+	}
+
+	/**
+	 * Starts listening on every host. Resolves when all are listening, with the bound port and URLs.
+	 * A port in use rejects with an Error whose `code` is `EADDRINUSE` and whose message says what to do.
+	 */
+	async start(): Promise<ProxyAddress> {
+		if (this.started) { throw new Error('This ProxyServer was already started; create a new one.'); }
+		this.started = true;
+		const options = this.options;
+		const logger = this.logger;
+		const endpoint = upstreamEndpoint(this.target);
+		const verifyTls = options.upstreamTlsVerify ?? true;
+		const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+		if (endpoint.tls && !verifyTls) {
+			logger.warn(`[proxy] Upstream TLS verification is OFF for ${endpoint.display}: any certificate is accepted, so the connection to the dev server is not authenticated.`);
+		}
+		const defaultCertificate = await options.issuer.certificateFor(undefined);
+		const upstream = this.upstream = new Upstream({ endpoint, caPem: options.ca.certPem, verifyTls, connectTimeoutMs, logger });
+		const tlsDetails = options.capture === undefined ? undefined : new TlsDetailsCollector(options.issuer);
+		const sockets = this.sockets;
+		const untrack = function (this: Duplex): void { sockets.delete(this); };
+		const track = (socket: Duplex): void => {
+			sockets.add(socket);
+			socket.once('close', untrack);
+		};
+		const context: ProxyContext = {
+			endpoint,
+			upstream,
+			rewriteHost: options.rewriteHost ? endpoint.authority : undefined,
+			keepHsts: options.keepHsts ?? false,
+			connectTimeoutMs,
+			capture: options.capture,
+			tlsDetails,
+			captureBodyLimit: options.captureBodyLimit ?? DEFAULT_CAPTURE_BODY_LIMIT,
+			logger,
+			track,
+		};
+
+		const server = http2.createSecureServer({
+			allowHTTP1: true,
+			cert: defaultCertificate.issued.certPem,
+			key: defaultCertificate.issued.keyPem,
+			SNICallback: options.issuer.sniCallback,
+			minVersion: 'TLSv1.2',
+			handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+			noDelay: true,
+			// No extended CONNECT (RFC 8441): browsers then open WebSockets over HTTP/1.1, which we proxy.
+			settings: { enableConnectProtocol: false },
+		});
+		this.server = server;
+		const headersTimeout = options.headersTimeoutMs ?? 30_000;
+		const idleTimeout = options.idleTimeoutMs ?? 60_000;
+		Object.assign(server as unknown as Http1Timeouts, {
+			headersTimeout,
+			requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+			keepAliveTimeout: idleTimeout,
+			// Node checks the header/request timeouts on this interval, so it bounds how late they fire.
+			connectionsCheckingInterval: Math.min(headersTimeout, 5_000),
+		});
+
+		server.on('connection', (socket: net.Socket) => {
+			track(socket);
+			tlsDetails?.connection(socket);
+		});
+		server.on('secureConnection', (socket: TLSSocket) => {
+			track(socket);
+			tlsDetails?.secureConnection(socket);
+		});
+		server.on('tlsClientError', (error: Error, socket: TLSSocket) => this.onTlsClientError(error, socket, tlsDetails));
+		server.on('sessionError', (error: Error) => logger.debug(`[proxy] HTTP/2 session error: ${error.message}`));
+		server.on('session', (session: http2.ServerHttp2Session) => {
+			session.setTimeout(idleTimeout, closeIdleSession);
+			const socket = session.socket;
+			(session as WithPeer)[kPeer] = { ip: socket.remoteAddress ?? '', client: clientAddress(socket) };
+		});
+		// Node installs its HTTP/2 compatibility layer (streams turned into Http2ServerRequest/Response
+		// and emitted as 'request') when the first 'request' listener is added. HTTP/2 streams are
+		// forwarded directly here (less work per request) and 'request' is only for HTTP/1.1 clients,
+		// so that layer's 'stream' listener is taken off again.
+		const streamListeners = new Set(server.listeners('stream'));
+		server.on('request', (req: IncomingMessage, res: ServerResponse) => forwardHttp1(context, req, res));
+		for (const listener of server.listeners('stream')) {
+			if (!streamListeners.has(listener)) { server.removeListener('stream', listener as (...args: unknown[]) => void); }
+		}
+		server.on('stream', (stream: http2.ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+			const peer = (stream.session as WithPeer | undefined)?.[kPeer] ?? { ip: '', client: 'unknown' };
+			forwardHttp2(context, peer, stream, headers, rawHeaders ?? flatten(headers));
+		});
+		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => forwardUpgrade(context, req, socket, head));
+
+		try {
+			return await this.bind();
+		} catch (error) {
+			await this.stop();
+			throw error;
+		}
+	}
+
+	/**
+	 * Closes every listener, destroys every client and upstream connection at once and frees the port.
+	 * Safe to call more than once, and before or during start().
+	 */
+	async stop(): Promise<void> {
+		this.stopped = true;
+		const closing = [...this.extraListeners, ...(this.server ? [this.server] : [])].map(closeServer);
+		this.extraListeners.length = 0;
+		for (const socket of this.sockets) { socket.destroy(); }
+		this.sockets.clear();
+		this.upstream?.destroy();
+		await Promise.all(closing);
+	}
+
+	private async bind(): Promise<ProxyAddress> {
+		const requested = this.options.port ?? DEFAULT_PORT;
+		const explicitHosts = this.options.host !== undefined;
+		const hosts = typeof this.options.host === 'string' ? [this.options.host] : [...(this.options.host ?? DEFAULT_HOSTS)];
+		if (hosts.length === 0) { throw new Error('The proxy needs at least one address to listen on.'); }
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.bindAll(hosts, requested, explicitHosts);
+			} catch (error) {
+				await this.unbind();
+				const retry = requested === 0 && (error as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < PORT_ZERO_ATTEMPTS;
+				if (!retry || this.stopped) { throw error; }
+			}
+		}
+	}
+
+	/**
+	 * The TLS server listens on the first host; further hosts get plain TCP listeners that hand their
+	 * connections to it, so all addresses share one TLS configuration, session cache and lifecycle.
+	 */
+	private async bindAll(hosts: readonly string[], requested: number, explicitHosts: boolean): Promise<ProxyAddress> {
+		const server = this.server!;
+		try {
+			await listen(server, requested, hosts[0]);
+		} catch (error) {
+			throw explainListenError(error as NodeJS.ErrnoException, hosts[0], requested);
+		}
+		const port = (server.address() as net.AddressInfo).port;
+		const bound = [hosts[0]];
+		for (const host of hosts.slice(1)) {
+			const listener = net.createServer({ noDelay: true }, (socket) => server.emit('connection', socket));
+			try {
+				await listen(listener, port, host);
+			} catch (error) {
+				if (!explicitHosts && isAddressUnavailable(error as NodeJS.ErrnoException)) {
+					this.logger.debug(`[proxy] Not listening on ${host}: ${(error as Error).message}`);
+					continue;
+				}
+				throw explainListenError(error as NodeJS.ErrnoException, host, port);
+			}
+			logServerErrors(listener, this.logger, `listener on ${host}`);
+			this.extraListeners.push(listener);
+			bound.push(host);
+		}
+		logServerErrors(server, this.logger, `listener on ${hosts[0]}`);
+		const urls = bound.map((host) => httpsUrl(host, port));
+		if (bound.some(isLoopbackHost)) { urls.unshift(httpsUrl('localhost', port)); }
+		this.logger.info(`[proxy] Listening on ${bound.map((host) => httpsUrl(host, port)).join(', ')} -> ${upstreamEndpoint(this.target).display}`);
+		return { port, urls };
+	}
+
+	private async unbind(): Promise<void> {
+		const listeners = [...this.extraListeners, this.server!];
+		this.extraListeners.length = 0;
+		await Promise.all(listeners.map(closeServer));
+		this.server!.removeAllListeners('error');
+	}
+
+	private onTlsClientError(error: Error, socket: TLSSocket, tlsDetails: TlsDetailsCollector | undefined): void {
+		const reason = describeTlsError(error);
+		if (error.name === 'CertError') {
+			this.logger.warn(`[proxy] Refused a TLS connection: ${reason}`);
+		} else {
+			this.logger.debug(`[proxy] TLS handshake failed (${socket.remoteAddress ?? 'unknown client'}): ${reason}`);
+		}
+		if (tlsDetails !== undefined) {
+			const failure = tlsDetails.failure(error, socket);
+			if (failure !== undefined) {
+				try {
+					this.options.capture!.tlsFailure(failure);
+				} catch (captureError) {
+					this.logger.debug(`[proxy] capture failed: ${(captureError as Error).message}`);
+				}
+			}
+		}
+	}
+}
+
+/** HTTP/2 session idle: stop taking new streams and close once the open ones (e.g. SSE) finish. */
+function closeIdleSession(this: http2.ServerHttp2Session): void {
+	this.close();
+}
+
+/** Raw header pairs from a headers object, for runtimes whose 'stream' event lacks raw headers. */
+function flatten(headers: IncomingHttpHeaders): string[] {
+	const raw: string[] = [];
+	for (const name in headers) {
+		const value = headers[name];
+		if (Array.isArray(value)) {
+			for (const item of value) { raw.push(name, item); }
+		} else if (value !== undefined) {
+			raw.push(name, value);
+		}
+	}
+	return raw;
+}

@@ -1,0 +1,166 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ExchangeRecorder } from '../capture/types';
+import { WebSocketFrameParser, type ParsedWebSocketMessage } from '../capture/wsFrameParser';
+import type { ProxyContext } from './context';
+import { describeUpstreamError, renderErrorPage } from './errorPage';
+import { headerPairs, http1RequestHeaders, http1ResponseHeaders } from './headers';
+import { clientAddress } from './tlsDetails';
+
+/**
+ * Proxies an HTTP/1.1 upgrade (the server's 'upgrade' event). WebSocket handshakes go to the dev
+ * server with their Sec-WebSocket-* headers (subprotocol such as `vite-hmr`, extensions such as
+ * permessage-deflate) untouched; the 101 comes back minus hop-by-hop headers other than
+ * Connection/Upgrade; then bytes are piped both ways unchanged. With capture on, two passive frame
+ * parsers read copies of the bytes. Upgrades are rare next to requests, so closures are fine here.
+ */
+export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+	socket.on('error', ignoreError);
+	const upgrade = req.headers.upgrade;
+	if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
+		writeRaw(socket, 501, 'Not Implemented', 'text/plain; charset=utf-8', Buffer.from(`TLS Lens forwards WebSocket upgrades only, not "${upgrade ?? ''}".\n`));
+		return;
+	}
+	const tlsSocket = socket as Socket;
+	const forwarded = http1RequestHeaders(req.rawHeaders, {
+		clientIp: tlsSocket.remoteAddress ?? '',
+		rewriteHost: proxy.rewriteHost,
+		fallbackHost: proxy.endpoint.authority,
+		upgrade,
+	});
+	let recorder: ExchangeRecorder | undefined;
+	if (proxy.capture !== undefined) {
+		try {
+			recorder = proxy.capture.beginExchange({
+				kind: 'websocket',
+				client: clientAddress(tlsSocket),
+				tls: proxy.tlsDetails!.detailsOf(tlsSocket),
+				request: { method: req.method!, path: req.url!, authority: forwarded.host ?? '', httpVersion: req.httpVersion, headers: headerPairs(req.rawHeaders) },
+				startTime: Date.now(),
+				startMonotonic: performance.now(),
+			});
+		} catch (error) {
+			proxy.logger.debug(`[proxy] capture failed: ${(error as Error).message}`);
+		}
+	}
+	const record = recorder === undefined ? undefined : (action: (r: ExchangeRecorder) => void): void => {
+		try {
+			action(recorder!);
+		} catch {
+			// Capture must not disturb forwarding.
+		}
+	};
+
+	const upstreamRequest = proxy.upstream.request(req.method!, req.url!, forwarded.headers);
+	let settled = false;
+	const onClientGone = (): void => {
+		if (!settled) {
+			settled = true;
+			upstreamRequest.destroy();
+			record?.((r) => r.finish('aborted', 'The client closed the connection before the WebSocket handshake finished.'));
+		}
+	};
+	socket.once('close', onClientGone);
+
+	upstreamRequest.on('error', (error: NodeJS.ErrnoException) => {
+		if (settled) { return; }
+		settled = true;
+		proxy.upstream.failed(error);
+		const failure = describeUpstreamError(error, proxy.endpoint.display, proxy.connectTimeoutMs);
+		const page = renderErrorPage(failure, proxy.endpoint.display, req.headers.accept);
+		writeRaw(socket, page.status, failure.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', page.contentType, page.body);
+		record?.((r) => r.finish('upstream-error', failure.reason));
+	});
+
+	// The dev server declined the upgrade (400, 403, 404…): pass its answer on and close.
+	upstreamRequest.on('response', (response: IncomingMessage) => {
+		response.on('error', ignoreError);
+		proxy.upstream.reachable();
+		if (settled) {
+			response.destroy();
+			return;
+		}
+		settled = true;
+		record?.((r) => r.response({ statusCode: response.statusCode!, statusMessage: response.statusMessage ?? '', headers: headerPairs(response.rawHeaders) }));
+		const headers = http1ResponseHeaders(response.rawHeaders, proxy.keepHsts, forwarded.host);
+		socket.write(responseHead(response.statusCode!, response.statusMessage ?? '', headers, 'Connection: close\r\n'));
+		response.pipe(socket);
+		response.on('end', () => record?.((r) => r.finish('completed')));
+	});
+
+	upstreamRequest.on('upgrade', (response: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
+		proxy.upstream.reachable();
+		upstreamSocket.on('error', ignoreError);
+		if (settled || socket.destroyed) {
+			upstreamSocket.destroy();
+			return;
+		}
+		settled = true;
+		socket.removeListener('close', onClientGone);
+		proxy.track(upstreamSocket);
+		record?.((r) => r.response({ statusCode: response.statusCode!, statusMessage: response.statusMessage ?? '', headers: headerPairs(response.rawHeaders) }));
+		const headers = http1ResponseHeaders(response.rawHeaders, proxy.keepHsts, forwarded.host, true);
+		socket.write(responseHead(response.statusCode!, response.statusMessage ?? '', headers, ''));
+		if (record !== undefined) { tap(socket, upstreamSocket, head, upstreamHead, proxy.captureBodyLimit, record); }
+		if (upstreamHead.length > 0) { socket.write(upstreamHead); }
+		if (head.length > 0) { upstreamSocket.write(head); }
+		tlsSocket.setNoDelay?.(true);
+		upstreamSocket.setNoDelay(true);
+		socket.pipe(upstreamSocket);
+		upstreamSocket.pipe(socket);
+		// Either side going away ends the other once its pending bytes are written.
+		socket.once('close', () => upstreamSocket.destroySoon());
+		upstreamSocket.once('close', () => endSoon(socket));
+		socket.once('error', () => upstreamSocket.destroy());
+		upstreamSocket.once('error', () => socket.destroy());
+		if (record !== undefined) {
+			let open = 2;
+			const closed = (): void => {
+				if (--open === 0) { record((r) => r.finish('completed')); }
+			};
+			socket.once('close', closed);
+			upstreamSocket.once('close', closed);
+		}
+	});
+
+	upstreamRequest.end();
+}
+
+/** Feeds copies of both directions' bytes to frame parsers; what passes is not touched. */
+function tap(client: Duplex, upstream: Duplex, clientHead: Buffer, upstreamHead: Buffer, limit: number,
+	record: (action: (r: ExchangeRecorder) => void) => void): void {
+	const fromClient = new WebSocketFrameParser(limit, (message: ParsedWebSocketMessage) => record((r) => r.webSocketMessage({ direction: 'client', ...message })));
+	const fromServer = new WebSocketFrameParser(limit, (message: ParsedWebSocketMessage) => record((r) => r.webSocketMessage({ direction: 'server', ...message })));
+	if (clientHead.length > 0) { fromClient.push(clientHead); }
+	if (upstreamHead.length > 0) { fromServer.push(upstreamHead); }
+	client.on('data', (chunk: Buffer) => fromClient.push(chunk));
+	upstream.on('data', (chunk: Buffer) => fromServer.push(chunk));
+}
+
+function responseHead(status: number, message: string, headers: readonly string[], extra: string): string {
+	let text = `HTTP/1.1 ${status} ${message}\r\n`;
+	for (let i = 0; i < headers.length; i += 2) { text += `${headers[i]}: ${headers[i + 1]}\r\n`; }
+	return `${text}${extra}\r\n`;
+}
+
+/** Answers on a raw (upgrade) socket, where no ServerResponse exists, and closes it. */
+function writeRaw(socket: Duplex, status: number, message: string, contentType: string, body: Buffer): void {
+	if (socket.destroyed || !socket.writable) { return; }
+	socket.end(Buffer.concat([
+		Buffer.from(`HTTP/1.1 ${status} ${message}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`),
+		body,
+	]));
+}
+
+function endSoon(socket: Duplex): void {
+	const destroySoon = (socket as Partial<Socket>).destroySoon;
+	if (typeof destroySoon === 'function') {
+		destroySoon.call(socket);
+	} else {
+		socket.end();
+	}
+}
+
+/** Socket errors are expected when either side disconnects; the 'close' handlers clean up. */
+function ignoreError(): void { }

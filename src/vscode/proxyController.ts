@@ -1,0 +1,109 @@
+import * as vscode from 'vscode';
+import type { Logger } from '../core/logger';
+import type { ProxySession } from '../core/session';
+import type { Settings } from './config';
+
+/** What the proxy is doing; the status bar, context keys and commands all follow this. */
+export type ProxyState =
+	| { readonly kind: 'stopped' }
+	| { readonly kind: 'starting'; readonly target: string }
+	| { readonly kind: 'running'; readonly session: ProxySession; readonly target: string }
+	| { readonly kind: 'error'; readonly target: string; readonly message: string };
+
+/**
+ * Owns the one ProxySession of this window: starts, stops and restarts it, and reports every state
+ * change. Operations are serialised so a Stop during a Start (or two quick toggles) cannot leave a
+ * proxy running that nobody owns.
+ */
+export class ProxyController implements vscode.Disposable {
+	private readonly emitter = new vscode.EventEmitter<ProxyState>();
+	/** Fires after every state change. */
+	readonly onDidChangeState = this.emitter.event;
+	private current: ProxyState = { kind: 'stopped' };
+	private queue: Promise<unknown> = Promise.resolve();
+
+	constructor(
+		private readonly logger: Logger,
+		private readonly defaultCaDir: string,
+	) { }
+
+	get state(): ProxyState {
+		return this.current;
+	}
+
+	/** The running session, if any. */
+	get session(): ProxySession | undefined {
+		return this.current.kind === 'running' ? this.current.session : undefined;
+	}
+
+	/** Starts the proxy for `target` (stopping a running one first); resolves to the session or undefined on failure. */
+	start(target: string, settings: Settings): Promise<ProxySession | undefined> {
+		return this.serialise(async () => {
+			await this.stopNow();
+			this.set({ kind: 'starting', target });
+			try {
+				// Loaded on first start, not at activation: it holds the certificate and proxy engine.
+				const { ProxySession } = await import('../core/session');
+				const { mkcertCaRoot } = await import('../core/certs');
+				const session = await ProxySession.start({
+					target,
+					port: settings.port,
+					host: settings.listenHost.length ? settings.listenHost : undefined,
+					caDir: settings.useMkcertCaRoot ? mkcertCaRoot() : settings.caDirectory || this.defaultCaDir,
+					createCa: !settings.useMkcertCaRoot,
+					extraNames: settings.extraHostnames,
+					keepHsts: settings.keepHsts,
+					rewriteHost: settings.rewriteHost,
+					upstreamTlsVerify: settings.upstreamTlsVerify,
+					capture: settings.captureEnabled,
+					bodyLimit: settings.bodyLimit,
+					budgetBytes: settings.budget,
+					logger: this.logger,
+				});
+				this.logger.info(`Proxy running: ${session.url} -> ${session.proxy.target.origin}`);
+				this.set({ kind: 'running', session, target });
+				return session;
+			} catch (error) {
+				const message = (error as Error).message ?? String(error);
+				this.logger.error(`Could not start the proxy for ${target}: ${message}`);
+				this.set({ kind: 'error', target, message });
+				return undefined;
+			}
+		});
+	}
+
+	/** Stops the proxy and frees its port; resolves once every socket is closed. */
+	stop(): Promise<void> {
+		return this.serialise(async () => {
+			await this.stopNow();
+			this.set({ kind: 'stopped' });
+		});
+	}
+
+	dispose(): void {
+		void this.stop();
+		this.emitter.dispose();
+	}
+
+	private async stopNow(): Promise<void> {
+		const session = this.session;
+		if (!session) { return; }
+		try {
+			await session.stop();
+			this.logger.info(`Proxy stopped; port ${session.port} is free.`);
+		} catch (error) {
+			this.logger.error(`Error while stopping the proxy: ${(error as Error).message}`);
+		}
+	}
+
+	private set(state: ProxyState): void {
+		this.current = state;
+		this.emitter.fire(state);
+	}
+
+	private serialise<T>(operation: () => Promise<T>): Promise<T> {
+		const result = this.queue.then(operation, operation);
+		this.queue = result.catch(() => undefined);
+		return result;
+	}
+}

@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startVite, type ViteServer } from '../fixtures/devServers';
+
+const repo = path.resolve(__dirname, '../..');
+const screenshots = path.join(repo, 'test-output/e2e');
+
+// Playwright drives the real VS Code workbench (VS Code's server + web UI) as a person would.
+describe('TLS Lens in the VS Code UI', function () {
+	let vscode: import('../vscode/testVscode.mjs').TestVscode;
+	let browser: Browser;
+	let page: Page;
+	let vite: ViteServer;
+	let work: string;
+
+	before(async () => {
+		const { startTestVscode, launchChromium } = await import('../vscode/testVscode.mjs');
+		work = mkdtempSync(path.join(tmpdir(), 'tls-lens-e2e-'));
+		const app = path.join(work, 'demo-app');
+		cpSync(path.join(repo, 'test/fixtures/viteApp'), app, { recursive: true });
+		vite = await startVite(app);
+		// The dev server's port, named in package.json, is what "Start TLS Proxy" discovers.
+		writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'demo', private: true, scripts: { dev: `vite --port ${vite.port}` } }));
+		mkdirSync(path.join(app, '.vscode'), { recursive: true });
+		writeFileSync(path.join(app, '.vscode/settings.json'), JSON.stringify({ 'tlsLens.port': 0 }));
+		mkdirSync(screenshots, { recursive: true });
+		vscode = await startTestVscode({ dataDir: path.join(work, 'vscode') });
+		browser = await launchChromium();
+		page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+		await page.goto(vscode.url({ folder: app }));
+		await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+	});
+
+	after(async () => {
+		await browser?.close();
+		await vscode?.stop();
+		await vite?.stop();
+		if (work) { rmSync(work, { recursive: true, force: true }); }
+	});
+
+	const statusItem = () => page.locator('.statusbar-item').filter({ hasText: /TLS|:\d+ → :\d+/ }).first();
+
+	it('shows the stopped state in the status bar', async () => {
+		await statusItem().waitFor({ timeout: 60_000 });
+		assert.match(await statusItem().innerText(), /TLS/);
+	});
+
+	it('F1 → Start TLS Proxy → pick the discovered dev server → running in the status bar', async () => {
+		await page.keyboard.press('F1');
+		const input = page.locator('.quick-input-widget input');
+		await input.waitFor();
+		await input.fill('>TLS Lens: Start TLS Proxy');
+		await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Start TLS Proxy' }).first().click();
+		const candidate = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: `127.0.0.1:${vite.port}` });
+		await candidate.waitFor({ timeout: 20_000 });
+		await candidate.click();
+		await page.locator('.statusbar-item').filter({ hasText: new RegExp(`:\\d+ → :${vite.port}`) }).waitFor({ timeout: 30_000 });
+		const text = await statusItem().innerText();
+		assert.match(text, new RegExp(`:(\\d+) → :${vite.port}`));
+		await page.locator('.notifications-toasts').filter({ hasText: /TLS Lens: https:\/\/localhost:\d+/ }).waitFor({ timeout: 10_000 });
+		await page.screenshot({ path: path.join(screenshots, 'running.png') });
+	});
+
+	it('clicking the status bar item stops the proxy', async () => {
+		await statusItem().click();
+		await page.locator('.statusbar-item').filter({ hasText: /^\s*TLS\s*$/ }).waitFor({ timeout: 15_000 });
+		await page.screenshot({ path: path.join(screenshots, 'stopped.png') });
+	});
+});
