@@ -32,6 +32,24 @@ describe('TLS Lens in the VS Code UI', function () {
 		page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 		await page.goto(vscode.url({ folder: app }));
 		await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+		// A fresh profile opens the folder in Restricted Mode, where TLS Lens ignores workspace settings
+		// such as tlsLens.port: trust it the way a user would.
+		await page.locator('.part.banner').getByText('Manage').click();
+		await page.locator('.workspace-trust-editor .monaco-button').filter({ hasText: /^Trust$/ }).first().click();
+		const trustEditor = page.locator('.workspace-trust-editor');
+		for (let attempt = 0; attempt < 20 && await trustEditor.count() > 0; attempt++) {
+			await trustEditor.first().click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+			await page.keyboard.press('Escape');
+			await page.waitForTimeout(250);
+		}
+		await trustEditor.waitFor({ state: 'detached', timeout: 5_000 });
+		await page.locator('.statusbar-item').filter({ hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: 20_000 });
+	});
+
+	afterEach(async function () {
+		if (this.currentTest?.state === 'failed' && page) {
+			await page.screenshot({ path: path.join(screenshots, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
+		}
 	});
 
 	after(async () => {
@@ -60,7 +78,20 @@ describe('TLS Lens in the VS Code UI', function () {
 		await page.locator('.statusbar-item').filter({ hasText: new RegExp(`:\\d+ → :${vite.port}`) }).waitFor({ timeout: 30_000 });
 		const text = await statusItem().innerText();
 		assert.match(text, new RegExp(`:(\\d+) → :${vite.port}`));
-		await page.locator('.notifications-toasts').filter({ hasText: /TLS Lens: https:\/\/localhost:\d+/ }).waitFor({ timeout: 10_000 });
+		// The notification with the URL and its actions: as a toast, or (if the workbench already tucked it
+		// away) in the notification center.
+		const notice = /TLS Lens: https:\/\/localhost:\d+ → http:\/\/(localhost|127\.0\.0\.1):\d+/;
+		const toast = page.locator('.notification-toast').filter({ hasText: notice });
+		if (!await toast.isVisible()) {
+			await page.keyboard.press('F1');
+			await page.locator('.quick-input-widget input').fill('>Notifications: Show Notifications');
+			await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Show Notifications' }).first().click();
+		}
+		const entry = page.locator('.notification-toast, .notifications-center .notification-list-item').filter({ hasText: notice }).first();
+		await entry.waitFor({ timeout: 10_000 });
+		for (const action of ['Open in Browser', 'Copy URL', 'Open Inspector']) {
+			assert.ok(await entry.getByRole('button', { name: action }).count() > 0, `${action} action offered`);
+		}
 		await page.screenshot({ path: path.join(screenshots, 'running.png') });
 	});
 
