@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { readSettings, RESTART_SETTINGS } from './vscode/config';
+import { caLocation, readSettings, RESTART_SETTINGS } from './vscode/config';
 import { Command, ContextKey } from './vscode/contributions';
 import { InspectorPlaceholder } from './vscode/inspectorPlaceholder';
 import { createLog } from './vscode/log';
@@ -24,7 +24,7 @@ declare const __tlsLensLoadStart: number | undefined;
 export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	const started = typeof __tlsLensLoadStart === 'number' ? __tlsLensLoadStart : performance.now();
 	const { channel, logger } = createLog();
-	controller = new ProxyController(logger, vscode.Uri.joinPath(context.globalStorageUri, 'ca').fsPath);
+	controller = new ProxyController(logger, context.globalStorageUri);
 	const proxy = controller;
 	const inspector = new InspectorPlaceholder(proxy);
 
@@ -137,10 +137,10 @@ async function externalUrl(url: string, logger: { warn(message: string): void })
 
 async function showCaInfo(proxy: ProxyController, context: vscode.ExtensionContext, channel: vscode.LogOutputChannel): Promise<void> {
 	try {
-		const { openCa, mkcertCaRoot } = await import('./core/certs');
+		const { openCa } = await import('./core/certs');
 		const settings = readSettings();
-		const dir = proxy.session?.ca.dir ?? (settings.useMkcertCaRoot ? mkcertCaRoot() : settings.caDirectory || vscode.Uri.joinPath(context.globalStorageUri, 'ca').fsPath);
-		const stored = await openCa(dir, { create: !settings.useMkcertCaRoot, extraPermitted: settings.extraHostnames });
+		const location = caLocation(settings, context.globalStorageUri);
+		const stored = await openCa(proxy.session?.ca.dir ?? location.dir, { create: location.create, extraPermitted: settings.extraHostnames });
 		const info = stored.ca.describe();
 		channel.info(`${stored.created ? 'Created' : 'Using'} CA ${info.subject} (SHA-256 ${info.fingerprint256}) in ${stored.dir}`);
 		void vscode.window.showInformationMessage(`TLS Lens CA: ${info.subject}. SHA-256 ${info.fingerprint256}. Permitted: ${info.permitted?.join(', ') ?? 'any name'}. Certificate: ${stored.certPath}`);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { mkcertCaRoot } from '../core/certs/caStore';
 import { SECTION } from './contributions';
 
 /** The `tlsLens.*` settings, typed. Read through `readSettings` only. */
@@ -42,3 +43,9 @@ export const RESTART_SETTINGS = [
 	'target', 'port', 'listenHost', 'extraHostnames', 'keepHsts', 'rewriteHost', 'upstreamTlsVerify',
 	'capture.enabled', 'capture.bodyLimit', 'capture.budget', 'caDirectory', 'useMkcertCaRoot',
 ].map((key) => `${SECTION}.${key}`);
+
+/** Where the CA lives for these settings: mkcert's CAROOT, the configured directory, or global storage. */
+export function caLocation(settings: Settings, globalStorage: vscode.Uri): { dir: string; create: boolean } {
+	if (settings.useMkcertCaRoot) { return { dir: mkcertCaRoot(), create: false }; }
+	return { dir: settings.caDirectory || vscode.Uri.joinPath(globalStorage, 'ca').fsPath, create: true };
+}

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
 import type { ProxySession } from '../core/session';
-import type { Settings } from './config';
+import { caLocation, type Settings } from './config';
 
 /** What the proxy is doing; the status bar, context keys and commands all follow this. */
 export type ProxyState =
@@ -24,7 +24,7 @@ export class ProxyController implements vscode.Disposable {
 
 	constructor(
 		private readonly logger: Logger,
-		private readonly defaultCaDir: string,
+		private readonly globalStorage: vscode.Uri,
 	) { }
 
 	get state(): ProxyState {
@@ -44,13 +44,13 @@ export class ProxyController implements vscode.Disposable {
 			try {
 				// Loaded on first start, not at activation: it holds the certificate and proxy engine.
 				const { ProxySession } = await import('../core/session');
-				const { mkcertCaRoot } = await import('../core/certs');
+				const ca = caLocation(settings, this.globalStorage);
 				const session = await ProxySession.start({
 					target,
 					port: settings.port,
 					host: settings.listenHost.length ? settings.listenHost : undefined,
-					caDir: settings.useMkcertCaRoot ? mkcertCaRoot() : settings.caDirectory || this.defaultCaDir,
-					createCa: !settings.useMkcertCaRoot,
+					caDir: ca.dir,
+					createCa: ca.create,
 					extraNames: settings.extraHostnames,
 					keepHsts: settings.keepHsts,
 					rewriteHost: settings.rewriteHost,
