@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { mkcertCaRoot } from '../core/certs/caStore';
+import { mkcertCaRoot } from '../core/certs/locations';
 import { SECTION } from './contributions';
 
 /** The `tlsLens.*` settings, typed. Read through `readSettings` only. */
