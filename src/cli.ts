@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CertError, defaultCaDir, mkcertCaRoot, openCa, type StoredCa } from './core';
+import { CertError, defaultCaDir, mkcertCaRoot, openCa, parseTarget, type StoredCa } from './core';
 import { runProxy, type ProxyFlags } from './cliProxy';
 
 const USAGE = `Usage:
@@ -81,6 +81,12 @@ async function proxyCommand(args: string[], values: Values, out: NodeJS.Writable
 	const port = values.port === undefined ? 8443 : Number(values.port);
 	if (!Number.isInteger(port) || port < 0 || port > 65535) { throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}"`); }
 	if (values.mkcert && values['ca-dir']) { throw new UsageError('--mkcert and --ca-dir cannot be combined'); }
+	if (values.har !== undefined && values['no-capture']) { throw new UsageError('--har needs capture: drop --no-capture'); }
+	try {
+		parseTarget(values.target);
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
 	const flags: ProxyFlags = {
 		target: values.target,
 		port,
@@ -95,13 +101,7 @@ async function proxyCommand(args: string[], values: Values, out: NodeJS.Writable
 		rewriteHost: values['rewrite-host'] ?? false,
 		upstreamTlsVerify: !values['insecure-upstream'],
 	};
-	try {
-		await runProxy(flags, out, err);
-	} catch (error) {
-		// Configuration the proxy rejects (a malformed target) is a usage error, like a bad flag.
-		if ((error as { code?: string }).code === 'ERR_INVALID_TARGET') { throw new UsageError((error as Error).message); }
-		throw error;
-	}
+	await runProxy(flags, out, err);
 }
 
 async function caCommand(args: string[], values: Values, out: NodeJS.WritableStream): Promise<void> {

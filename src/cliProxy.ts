@@ -45,13 +45,14 @@ export async function runProxy(flags: ProxyFlags, out: NodeJS.WritableStream, er
 			}
 		});
 	}
-	out.write(`ready ${session.url} -> ${session.proxy.target.origin}\n`);
-
-	const signal = await new Promise<NodeJS.Signals>((resolve) => {
+	// Listen for the signals before saying "ready": a supervisor may stop us the moment it reads it.
+	const signal = new Promise<NodeJS.Signals>((resolve) => {
 		process.once('SIGINT', resolve);
 		process.once('SIGTERM', resolve);
 	});
-	logger.info(`${signal}: stopping`);
+	out.write(`ready ${session.url} -> ${session.proxy.target.origin}\n`);
+	await signal;
+	logger.info(`${await signal}: stopping`);
 	await session.proxy.stop();
 	try {
 		if (flags.har && session.store) {
