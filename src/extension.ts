@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { caLocation, readSettings, RESTART_SETTINGS } from './vscode/config';
 import { Command, ContextKey } from './vscode/contributions';
 import { InspectorPlaceholder } from './vscode/inspectorPlaceholder';
+import { loadEngine } from './vscode/engine';
 import { createLog } from './vscode/log';
 import { ProxyController } from './vscode/proxyController';
 import { ProxyStatusBar } from './vscode/statusBar';
@@ -10,7 +11,7 @@ import { pickTarget } from './vscode/targetPicker';
 /** What activate returns: used by the integration tests, harmless for everyone else. */
 export interface TlsLensApi {
 	readonly controller: ProxyController;
-	/** How long activation took, in ms (module evaluation included). */
+	/** What activation cost, in ms: evaluating this bundle plus running activate(). */
 	readonly activationMs: number;
 }
 
@@ -22,7 +23,7 @@ declare const __tlsLensLoadStart: number | undefined;
  * certificate and proxy engine load on the first Start.
  */
 export function activate(context: vscode.ExtensionContext): TlsLensApi {
-	const started = typeof __tlsLensLoadStart === 'number' ? __tlsLensLoadStart : performance.now();
+	const started = performance.now();
 	const { channel, logger } = createLog();
 	controller = new ProxyController(logger, context.globalStorageUri);
 	const proxy = controller;
@@ -109,8 +110,9 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	autoStart();
 	context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(autoStart));
 
-	const activationMs = performance.now() - started;
-	logger.info(`TLS Lens activated in ${activationMs.toFixed(1)} ms`);
+	// The host may wait between loading the module and calling activate; that wait is not ours.
+	const activationMs = moduleEvaluationMs + performance.now() - started;
+	logger.info(`TLS Lens activated in ${activationMs.toFixed(1)} ms (module ${moduleEvaluationMs.toFixed(1)} ms)`);
 	return { controller: proxy, activationMs };
 }
 
@@ -137,7 +139,7 @@ async function externalUrl(url: string, logger: { warn(message: string): void })
 
 async function showCaInfo(proxy: ProxyController, context: vscode.ExtensionContext, channel: vscode.LogOutputChannel): Promise<void> {
 	try {
-		const { openCa } = await import('./core/certs');
+		const { openCa } = loadEngine();
 		const settings = readSettings();
 		const location = caLocation(settings, context.globalStorageUri);
 		const stored = await openCa(proxy.session?.ca.dir ?? location.dir, { create: location.create, extraPermitted: settings.extraHostnames });
@@ -149,3 +151,6 @@ async function showCaInfo(proxy: ProxyController, context: vscode.ExtensionConte
 		void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message}`, 'Show Log').then((choice) => choice && channel.show());
 	}
 }
+
+// Last statement of the module: everything it imports has been evaluated by now.
+const moduleEvaluationMs = typeof __tlsLensLoadStart === 'number' ? performance.now() - __tlsLensLoadStart : 0;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
 import type { ProxySession } from '../core/session';
 import { caLocation, type Settings } from './config';
+import { loadEngine } from './engine';
 
 /** What the proxy is doing; the status bar, context keys and commands all follow this. */
 export type ProxyState =
@@ -42,8 +43,7 @@ export class ProxyController implements vscode.Disposable {
 			await this.stopNow();
 			this.set({ kind: 'starting', target });
 			try {
-				// Loaded on first start, not at activation: it holds the certificate and proxy engine.
-				const { ProxySession } = await import('../core/session');
+				const { ProxySession } = loadEngine();
 				const ca = caLocation(settings, this.globalStorage);
 				const session = await ProxySession.start({
 					target,

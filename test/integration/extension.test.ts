@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TlsLensApi } from '../../src/extension';
+import { report } from './report';
 
 const EXTENSION_ID = 'tls-lens.tls-lens';
 
@@ -76,7 +77,7 @@ describe('TLS Lens in a real VS Code extension host', () => {
 		assert.ok(extension, `${EXTENSION_ID} is installed`);
 		api = await extension.activate();
 		assert.ok(api.controller, 'activate returns the API');
-		console.log(`      activation took ${api.activationMs.toFixed(1)} ms`);
+		report(`activation took ${api.activationMs.toFixed(1)} ms (module evaluation included)`);
 		const contributed = (extension.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command);
 		const registered = await vscode.commands.getCommands(true);
 		for (const command of contributed) { assert.ok(registered.includes(command), `${command} is registered`); }
