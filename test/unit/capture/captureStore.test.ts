@@ -216,6 +216,27 @@ describe('CaptureStore', () => {
 			assert.equal(store.body(20_000, 'response')!.length, 2000 + (19_999 % 5000));
 		});
 
+		it('evicts finished exchanges in batches: one pass frees a little more than the overflow', () => {
+			const budget = 256 * 1024;
+			store = new CaptureStore({ budgetBytes: budget, bodyLimit: 16 * 1024 });
+			let passes = 0;
+			let previousEvicted = 0;
+			for (let i = 0; i < 2000; i++) {
+				record(store, undefined, Buffer.alloc(1024));
+				const { usedBytes, evicted } = store.stats();
+				assert.ok(usedBytes <= budget, `${usedBytes}`);
+				if (evicted !== previousEvicted) {
+					passes++;
+					// A pass leaves room below the budget (1/32 of it here), so the next exchanges fit.
+					assert.ok(usedBytes <= budget - budget / 32, `after a pass ${usedBytes}`);
+					previousEvicted = evicted;
+				}
+			}
+			const { evicted } = store.stats();
+			assert.ok(evicted > 1000);
+			assert.ok(passes * 2 < evicted, `${passes} passes for ${evicted} evictions`);
+		});
+
 		it('evicts finished exchanges before in-flight ones', () => {
 			store = new CaptureStore({ budgetBytes: 256 * 1024, bodyLimit: 16 * 1024 });
 			const pending = store.beginExchange(init())!;
