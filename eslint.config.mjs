@@ -7,7 +7,7 @@ const noVscode = {
 };
 
 export default tseslint.config(
-	{ ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', 'test-output/**'] },
+	{ ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-output/**'] },
 	js.configs.recommended,
 	...tseslint.configs.recommended,
 	{
