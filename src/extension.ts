@@ -1,16 +1,21 @@
 import * as vscode from 'vscode';
 import { caLocation, readSettings, RESTART_SETTINGS } from './vscode/config';
 import { Command, ContextKey } from './vscode/contributions';
-import { InspectorPlaceholder } from './vscode/inspectorPlaceholder';
+import { Inspector, type InspectorApi } from './vscode/inspectorPanel';
 import { loadEngine } from './vscode/engine';
 import { createLog } from './vscode/log';
 import { ProxyController } from './vscode/proxyController';
 import { ProxyStatusBar } from './vscode/statusBar';
 import { pickTarget } from './vscode/targetPicker';
+import { TrustUi } from './vscode/trustUi';
 
 /** What activate returns: used by the integration tests, harmless for everyone else. */
 export interface TlsLensApi {
 	readonly controller: ProxyController;
+	/** The traffic inspector panel: open it, wait for its webview, drive selection and export. */
+	readonly inspector: InspectorApi;
+	/** Trust commands, their prompts (replaceable hooks) and options (forceLocal, stores) for tests. */
+	readonly trust: TrustUi;
 	/** What activation cost, in ms: evaluating this bundle plus running activate(). */
 	readonly activationMs: number;
 }
@@ -27,7 +32,13 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	const { channel, logger } = createLog();
 	controller = new ProxyController(logger, context.globalStorageUri);
 	const proxy = controller;
-	const inspector = new InspectorPlaceholder(proxy);
+	const inspector = new Inspector(proxy, context.extensionUri, logger);
+	const trust = new TrustUi(context, logger, proxy);
+	const reportTrustError = (error: unknown) => {
+		logger.error(`Trust: ${(error as Error).message ?? String(error)}`);
+		void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message ?? String(error)}`, 'Show Log').then((choice) => choice && channel.show());
+		return undefined;
+	};
 
 	const setContext = () => {
 		void vscode.commands.executeCommand('setContext', ContextKey.running, proxy.state.kind === 'running');
@@ -87,6 +98,10 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 		vscode.commands.registerCommand(Command.openInspector, () => inspector.show()),
 		vscode.commands.registerCommand(Command.showLog, () => channel.show()),
 		vscode.commands.registerCommand(Command.showCaInfo, () => showCaInfo(proxy, context, channel)),
+		trust,
+		vscode.commands.registerCommand(Command.trustCa, () => trust.trust().catch(reportTrustError)),
+		vscode.commands.registerCommand(Command.untrustCa, () => trust.untrust().catch(reportTrustError)),
+		vscode.commands.registerCommand(Command.trustDoctor, () => trust.doctor().catch(reportTrustError)),
 		vscode.workspace.onDidChangeConfiguration((event) => {
 			const state = proxy.state;
 			if (state.kind !== 'running' || !RESTART_SETTINGS.some((key) => event.affectsConfiguration(key))) { return; }
@@ -113,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	// The host may wait between loading the module and calling activate; that wait is not ours.
 	const activationMs = moduleEvaluationMs + performance.now() - started;
 	logger.info(`TLS Lens activated in ${activationMs.toFixed(1)} ms (module ${moduleEvaluationMs.toFixed(1)} ms)`);
-	return { controller: proxy, activationMs };
+	return { controller: proxy, inspector, trust, activationMs };
 }
 
 /** Stops the proxy and frees its port; VS Code waits for the returned promise. */

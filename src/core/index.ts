@@ -2,6 +2,9 @@
 export * from './capture';
 export * from './certs';
 export * from './discovery';
+export * from './inspector';
 export { silentLogger, type Logger } from './logger';
 export * from './proxy';
 export * from './session';
+// A namespace: trust's helpers (which, shellQuote, …) are generic names.
+export * as trust from './trust';

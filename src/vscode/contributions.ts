@@ -9,6 +9,9 @@ export const Command = {
 	openInspector: 'tlsLens.openInspector',
 	showLog: 'tlsLens.showLog',
 	showCaInfo: 'tlsLens.showCaInfo',
+	trustCa: 'tlsLens.trustCa',
+	untrustCa: 'tlsLens.untrustCa',
+	trustDoctor: 'tlsLens.trustDoctor',
 } as const;
 
 export const ContextKey = {

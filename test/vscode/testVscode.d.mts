@@ -1,4 +1,4 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, LaunchOptions } from 'playwright-core';
 
 export const CODE_SERVER_VERSION: string;
 export const cacheDir: string;
@@ -14,4 +14,4 @@ export interface TestVscode {
 	stop(): Promise<void>;
 }
 export function startTestVscode(options: { dataDir: string; port?: number }): Promise<TestVscode>;
-export function launchChromium(extraArgs?: string[]): Promise<Browser>;
+export function launchChromium(extraArgs?: string[], options?: LaunchOptions): Promise<Browser>;

@@ -115,10 +115,14 @@ export async function startTestVscode({ dataDir, port }) {
 	};
 }
 
-/** Headless Debian Chromium, with the flags this closed network needs. */
-export async function launchChromium(extraArgs = []) {
+/**
+ * Headless Debian Chromium, with the flags this closed network needs. `options` go to playwright's
+ * launch as well (e.g. `env` with another HOME, whose NSS database Chromium then reads).
+ */
+export async function launchChromium(extraArgs = [], options = {}) {
 	const { chromium } = await import('playwright-core');
 	return chromium.launch({
+		...options,
 		executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
 		headless: true,
 		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

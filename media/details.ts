@@ -1,0 +1,422 @@
+// The details pane of the selected exchange: Headers, Request, Response, Timing, TLS and Messages tabs.
+// Every captured value is put on the page with textContent (through h()/text nodes), made visible first:
+// control and bidi characters are shown as symbols, not interpreted.
+import type { RawHeaders } from '../src/shared/exchange';
+import type { BodyView, ExchangeDetails, MessageView } from '../src/shared/protocol';
+import { formatBytes, formatDuration, visible, visibleLine } from '../src/shared/summary';
+import { button, clear, h, icon } from './dom';
+
+export type TabId = 'headers' | 'request' | 'response' | 'timing' | 'tls' | 'messages';
+
+const TABS: ReadonlyArray<{ id: TabId; label: string }> = [
+	{ id: 'headers', label: 'Headers' },
+	{ id: 'request', label: 'Request' },
+	{ id: 'response', label: 'Response' },
+	{ id: 'timing', label: 'Timing' },
+	{ id: 'tls', label: 'TLS' },
+	{ id: 'messages', label: 'Messages' },
+];
+
+export interface DetailsCallbacks {
+	close(): void;
+	tabChanged(tab: TabId): void;
+	body(id: number, side: 'request' | 'response'): Promise<BodyView | undefined>;
+	image(id: number, side: 'request' | 'response'): Promise<{ mime: string; bytes: Uint8Array } | undefined>;
+	copyAs(id: number, format: 'curl' | 'fetch'): void;
+	replay(id: number): void;
+	openInEditor(id: number, side: 'request' | 'response'): void;
+	copyText(text: string): void;
+	messageFilterChanged(text: string): void;
+}
+
+export class DetailsPane {
+	readonly element: HTMLDivElement;
+	private readonly title: HTMLDivElement;
+	private readonly tabList: HTMLDivElement;
+	private readonly tabButtons = new Map<TabId, HTMLButtonElement>();
+	private readonly panel: HTMLDivElement;
+	private details: ExchangeDetails | undefined;
+	private tab: TabId = 'headers';
+	private objectUrls: string[] = [];
+	/** Increments with every render, so that late body answers for an older render are dropped. */
+	private renderToken = 0;
+	private messageFilter = '';
+	private messageDirection: 'all' | 'client' | 'server' = 'all';
+	private readonly bodyCache = new Map<string, BodyView | undefined>();
+
+	constructor(private readonly callbacks: DetailsCallbacks) {
+		this.title = h('div', { class: 'details-title', attrs: { role: 'heading', 'aria-level': '2' } });
+		const actions = h('div', { class: 'details-actions' },
+			button('terminal', 'Copy as cURL', () => this.details && callbacks.copyAs(this.details.summary.id, 'curl'), { showLabel: true }),
+			button('code', 'Copy as fetch', () => this.details && callbacks.copyAs(this.details.summary.id, 'fetch'), { showLabel: true }),
+			button('debug-restart', 'Replay', () => this.details && callbacks.replay(this.details.summary.id), { showLabel: true, title: 'Send this request again through the proxy' }),
+			button('close', 'Close details (Esc)', () => callbacks.close()),
+		);
+		this.tabList = h('div', { class: 'tabs', attrs: { role: 'tablist', 'aria-label': 'Exchange details' } });
+		for (const tab of TABS) {
+			const b = h('button', {
+				class: 'tab',
+				attrs: { type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': 'tabpanel', 'aria-selected': 'false', tabindex: '-1' },
+				text: tab.label,
+				on: { click: () => this.selectTab(tab.id, true) },
+			});
+			this.tabButtons.set(tab.id, b);
+			this.tabList.append(b);
+		}
+		this.tabList.addEventListener('keydown', (e) => this.onTabKey(e));
+		this.panel = h('div', { class: 'tabpanel', attrs: { role: 'tabpanel', id: 'tabpanel', tabindex: '0' } });
+		this.element = h('div', { class: 'details-pane', attrs: { role: 'region', 'aria-label': 'Details' } },
+			h('div', { class: 'details-header' }, this.title, actions), this.tabList, this.panel);
+		this.element.addEventListener('keydown', (e) => {
+			if (e.key === 'Escape' && !(e.target instanceof HTMLInputElement)) {
+				e.preventDefault();
+				callbacks.close();
+			}
+		});
+	}
+
+	get currentId(): number | undefined {
+		return this.details?.summary.id;
+	}
+
+	get currentTab(): TabId {
+		return this.tab;
+	}
+
+	setMessageFilter(text: string): void {
+		this.messageFilter = text;
+	}
+
+	/** Shows `details` (or a "gone" note for `id` when undefined). Keeps the tab when possible. */
+	show(details: ExchangeDetails | undefined, id: number, tab?: TabId): void {
+		const sameExchange = this.details?.summary.id === id;
+		if (!sameExchange) this.bodyCache.clear();
+		this.details = details;
+		if (tab !== undefined) this.tab = tab;
+		clear(this.title);
+		if (!details) {
+			this.title.append(h('span', { text: `#${id}` }));
+			this.renderPanelMessage('This exchange is no longer kept: the capture was cleared, the proxy stopped, or the memory budget evicted it.');
+			this.updateTabs();
+			return;
+		}
+		const s = details.summary;
+		this.title.append(
+			h('span', { class: 'method', text: visibleLine(s.method || 'TLS') }),
+			h('span', { class: `status${s.status >= 400 || s.state !== 'completed' && s.state !== 'pending' ? ' error' : ''}`, text: s.status ? String(s.status) : s.state }),
+			h('span', { class: 'url', text: visibleLine(details.url || details.error || ''), attrs: { title: visibleLine(details.url) } }),
+		);
+		if (this.tab === 'messages' && details.messages === undefined) this.tab = 'headers';
+		this.updateTabs();
+		this.renderTab();
+	}
+
+	/** Moves keyboard focus into the details (Enter on a row). */
+	focus(): void {
+		this.tabButtons.get(this.tab)?.focus();
+	}
+
+	selectTab(tab: TabId, focus = false): void {
+		this.tab = tab;
+		this.updateTabs();
+		this.renderTab();
+		this.callbacks.tabChanged(tab);
+		if (focus) this.tabButtons.get(tab)?.focus();
+	}
+
+	private updateTabs(): void {
+		const hasMessages = this.details?.messages !== undefined;
+		for (const [id, b] of this.tabButtons) {
+			const selected = id === this.tab;
+			b.setAttribute('aria-selected', String(selected));
+			b.tabIndex = selected ? 0 : -1;
+			b.classList.toggle('selected', selected);
+			b.hidden = id === 'messages' && !hasMessages;
+			if (id === 'messages' && hasMessages) b.textContent = `Messages (${(this.details!.messages!.length + (this.details!.messagesOmitted ?? 0))})`;
+		}
+		this.panel.setAttribute('aria-labelledby', `tab-${this.tab}`);
+	}
+
+	private onTabKey(e: KeyboardEvent): void {
+		const visibleTabs = TABS.filter((t) => !this.tabButtons.get(t.id)!.hidden).map((t) => t.id);
+		const i = visibleTabs.indexOf(this.tab);
+		let next: TabId | undefined;
+		if (e.key === 'ArrowRight') next = visibleTabs[(i + 1) % visibleTabs.length];
+		else if (e.key === 'ArrowLeft') next = visibleTabs[(i - 1 + visibleTabs.length) % visibleTabs.length];
+		else if (e.key === 'Home') next = visibleTabs[0];
+		else if (e.key === 'End') next = visibleTabs[visibleTabs.length - 1];
+		if (next !== undefined) {
+			e.preventDefault();
+			this.selectTab(next, true);
+		}
+	}
+
+	private revokeUrls(): void {
+		for (const url of this.objectUrls) URL.revokeObjectURL(url);
+		this.objectUrls = [];
+	}
+
+	private renderPanelMessage(text: string): void {
+		this.revokeUrls();
+		clear(this.panel);
+		this.panel.append(h('p', { class: 'muted', text }));
+	}
+
+	private renderTab(): void {
+		const details = this.details;
+		if (!details) return;
+		this.revokeUrls();
+		const token = ++this.renderToken;
+		clear(this.panel);
+		switch (this.tab) {
+			case 'headers': this.renderHeaders(details); break;
+			case 'request': void this.renderBody(details, 'request', token); break;
+			case 'response': void this.renderBody(details, 'response', token); break;
+			case 'timing': this.renderTiming(details); break;
+			case 'tls': this.renderTls(details); break;
+			case 'messages': this.renderMessages(details); break;
+		}
+	}
+
+	private section(title: string, copyText?: string): HTMLElement {
+		const header = h('div', { class: 'section-header' }, h('h3', { text: title }));
+		if (copyText !== undefined) header.append(button('copy', `Copy ${title.toLowerCase()}`, () => this.callbacks.copyText(copyText)));
+		const section = h('section', { class: 'section' }, header);
+		this.panel.append(section);
+		return section;
+	}
+
+	private keyValues(section: HTMLElement, rows: Array<[string, string | undefined]>, raw = false): void {
+		const table = h('table', { class: 'kv' });
+		for (const [key, value] of rows) {
+			if (value === undefined) continue;
+			table.append(h('tr', {}, h('th', { text: raw ? visibleLine(key) : key, attrs: { scope: 'row' } }), h('td', { text: visibleLine(value) })));
+		}
+		section.append(table);
+	}
+
+	private headersSection(title: string, headers: RawHeaders | undefined): void {
+		if (headers === undefined) return;
+		const section = this.section(`${title} (${headers.length})`, headers.map(([n, v]) => `${n}: ${v}`).join('\n'));
+		this.keyValues(section, headers.map(([n, v]) => [n, v]), true);
+	}
+
+	private renderHeaders(d: ExchangeDetails): void {
+		const s = d.summary;
+		const general = this.section('General');
+		this.keyValues(general, [
+			['URL', d.url || undefined],
+			['Method', d.request?.method],
+			['Status', d.response ? `${d.response.statusCode} ${d.response.statusMessage}` : s.state],
+			['Protocol', d.request ? (d.request.httpVersion === '2' ? 'HTTP/2' : `HTTP/${d.request.httpVersion}`) + (s.kind === 'websocket' ? ' (WebSocket)' : '') : undefined],
+			['Client', d.client],
+			['Error', d.error],
+		]);
+		this.headersSection('Response headers', d.response?.headers);
+		this.headersSection('Request headers', d.request?.headers);
+	}
+
+	private async renderBody(d: ExchangeDetails, side: 'request' | 'response', token: number): Promise<void> {
+		const id = d.summary.id;
+		const info = side === 'request' ? d.requestBody : d.responseBody;
+		if (info.size === 0) {
+			this.panel.append(h('p', { class: 'muted', text: side === 'request' ? 'No request body.' : d.response ? 'No response body.' : 'No response (yet).' }));
+			return;
+		}
+		const key = `${id}:${side}:${info.size}:${d.summary.state}`;
+		let view = this.bodyCache.get(key);
+		if (view === undefined) {
+			this.panel.append(h('p', { class: 'muted' }, icon('loading', 'codicon-modifier-spin'), ' Decoding…'));
+			view = await this.callbacks.body(id, side);
+			if (token !== this.renderToken) return;
+			this.bodyCache.set(key, view);
+			clear(this.panel);
+		}
+		if (!view) {
+			this.panel.append(h('p', { class: 'muted', text: 'This body is no longer kept.' }));
+			return;
+		}
+		const facts: string[] = [];
+		if (view.mime) facts.push(view.mime);
+		facts.push(`${formatBytes(view.info.size)} on the wire`);
+		if (view.decodedWith.length > 0) facts.push(`decoded from ${view.decodedWith.join(', ')} to ${formatBytes(view.decodedSize)}`);
+		if (view.pretty) facts.push('pretty-printed');
+		const bar = h('div', { class: 'body-bar' }, h('span', { class: 'facts', text: visibleLine(facts.join(' · ')) }));
+		const tools = h('div', { class: 'body-tools' });
+		if (view.mime.startsWith('image/')) {
+			tools.append(button('file-media', 'Show image', () => void this.showImage(id, side, token, imageHolder), { showLabel: true }));
+		}
+		tools.append(button('go-to-file', 'Open in Editor', () => this.callbacks.openInEditor(id, side), { showLabel: true }));
+		bar.append(tools);
+		this.panel.append(bar);
+		if (view.info.truncated) {
+			this.panel.append(h('div', { class: 'notice warning', attrs: { role: 'note' } }, icon('warning'), ` Truncated at ${view.info.captured.toLocaleString()} bytes (of ${view.info.size.toLocaleString()}): the capture limit (tlsLens.capture.bodyLimit) cut it.`));
+		}
+		if (view.error) this.panel.append(h('div', { class: 'notice warning', attrs: { role: 'note' } }, icon('warning'), ' ' + visibleLine(view.error)));
+		if (view.note) this.panel.append(h('div', { class: 'notice', attrs: { role: 'note' } }, icon('info'), ' ' + visibleLine(view.note)));
+		if (view.displayCut) this.panel.append(h('div', { class: 'notice', attrs: { role: 'note' } }, icon('info'), ' Only the beginning is shown here; Open in Editor has all of it.'));
+		const imageHolder = h('div', { class: 'image-holder' });
+		this.panel.append(imageHolder);
+		if (view.kind === 'image') {
+			imageHolder.append(h('p', { class: 'muted', text: 'Images are shown only on request.' }));
+			return;
+		}
+		if (view.hex !== undefined) {
+			this.panel.append(h('pre', { class: 'code hex', text: view.hex }));
+			return;
+		}
+		if (view.text !== undefined) this.panel.append(codeBlock(visible(view.text)));
+	}
+
+	private async showImage(id: number, side: 'request' | 'response', token: number, holder: HTMLElement): Promise<void> {
+		const data = await this.callbacks.image(id, side);
+		if (token !== this.renderToken) return;
+		clear(holder);
+		if (!data) {
+			holder.append(h('p', { class: 'muted', text: 'This image cannot be previewed.' }));
+			return;
+		}
+		// A blob: URL of the bytes, with the type the host vetted: nothing from the capture becomes a URL.
+		const blob = new Blob([data.bytes.slice().buffer as ArrayBuffer], { type: data.mime });
+		const url = URL.createObjectURL(blob);
+		this.objectUrls.push(url);
+		const img = document.createElement('img');
+		img.className = 'preview';
+		img.alt = 'Captured image';
+		img.src = url;
+		holder.append(img);
+	}
+
+	private renderTiming(d: ExchangeDetails): void {
+		const phases = d.phases;
+		const section = this.section('Timing');
+		if (phases.length === 0) {
+			section.append(h('p', { class: 'muted', text: d.summary.kind === 'tls-error' ? 'The handshake failed: there was no request.' : 'No timing yet.' }));
+		} else {
+			const min = Math.min(0, ...phases.map((p) => p.start));
+			const max = Math.max(...phases.map((p) => p.start + p.duration), 0.001);
+			const span = max - min;
+			const table = h('div', { class: 'waterfall', attrs: { role: 'table', 'aria-label': 'Timing phases' } });
+			for (const phase of phases) {
+				const bar = h('div', { class: `bar phase-${phase.name}` });
+				bar.style.left = `${((phase.start - min) / span) * 100}%`;
+				bar.style.width = `${Math.max(0.5, (phase.duration / span) * 100)}%`;
+				table.append(h('div', { class: 'wf-row', attrs: { role: 'row' } },
+					h('div', { class: 'wf-label', attrs: { role: 'cell' }, text: phase.label }),
+					h('div', { class: 'wf-track', attrs: { role: 'cell' } }, bar),
+					h('div', { class: 'wf-value', attrs: { role: 'cell' }, text: formatDuration(phase.duration) })));
+			}
+			section.append(table);
+		}
+		const t = d.timings;
+		this.keyValues(this.section('Offsets'), [
+			['Started', new Date(t.startTime).toISOString()],
+			['Upstream connected', t.upstreamConnect !== undefined ? `+${formatDuration(t.upstreamConnect)}` : d.summary.kind === 'tls-error' ? undefined : 'reused connection'],
+			['Request sent', t.requestSent !== undefined ? `+${formatDuration(t.requestSent)}` : undefined],
+			['First response byte', t.responseStart !== undefined ? `+${formatDuration(t.responseStart)}` : undefined],
+			['Finished', t.end !== undefined ? `+${formatDuration(t.end)}` : undefined],
+			['TLS handshake', d.tls.handshakeMs !== undefined ? `${formatDuration(d.tls.handshakeMs)}${d.tls.resumed ? ' (resumed)' : ''}` : undefined],
+		]);
+	}
+
+	private renderTls(d: ExchangeDetails): void {
+		const tls = d.tls;
+		if (d.summary.kind === 'tls-error') {
+			this.panel.append(h('div', { class: 'notice warning', attrs: { role: 'note' } }, icon('error'), ' Handshake failed: ' + visibleLine(d.error ?? 'unknown reason')));
+		}
+		this.keyValues(this.section('Connection'), [
+			['Protocol', tls.protocol],
+			['Cipher', tls.cipher],
+			['ALPN', tls.alpn ?? 'none'],
+			['SNI', tls.sni ?? '(none: connected by address)'],
+			['Resumed', tls.resumed === undefined ? undefined : tls.resumed ? 'yes' : 'no'],
+			['Handshake', formatDuration(tls.handshakeMs) || undefined],
+			['Client', d.client],
+		]);
+		const cert = tls.certificate;
+		if (cert) {
+			this.keyValues(this.section('Certificate served'), [
+				['Subject', cert.subject],
+				['Issuer', cert.issuer],
+				['Names (SAN)', cert.subjectAltNames.join(', ')],
+				['Valid from', cert.validFrom],
+				['Valid to', cert.validTo],
+				['SHA-256', cert.fingerprint256],
+			]);
+		}
+	}
+
+	private renderMessages(d: ExchangeDetails): void {
+		const messages = d.messages ?? [];
+		const filter = h('input', {
+			class: 'input',
+			attrs: { type: 'search', placeholder: 'Filter messages', 'aria-label': 'Filter messages', spellcheck: 'false' },
+		});
+		filter.value = this.messageFilter;
+		const direction = h('select', { class: 'select', attrs: { 'aria-label': 'Direction' } },
+			h('option', { attrs: { value: 'all' }, text: 'All' }),
+			h('option', { attrs: { value: 'client' }, text: 'Sent (browser → server)' }),
+			h('option', { attrs: { value: 'server' }, text: 'Received (server → browser)' }));
+		direction.value = this.messageDirection;
+		const count = h('span', { class: 'muted' });
+		const list = h('div', { class: 'messages', attrs: { role: 'list', 'aria-label': 'WebSocket messages' } });
+		const render = () => {
+			const needle = this.messageFilter.toLowerCase();
+			clear(list);
+			let shown = 0;
+			for (const m of messages) {
+				if (this.messageDirection !== 'all' && m.direction !== this.messageDirection) continue;
+				if (needle && !(m.text ?? m.hex ?? '').toLowerCase().includes(needle)) continue;
+				list.append(messageRow(m));
+				shown++;
+			}
+			count.textContent = `${shown} of ${messages.length}${d.messagesOmitted ? ` (${d.messagesOmitted} older not shown)` : ''}`;
+		};
+		filter.addEventListener('input', () => {
+			this.messageFilter = filter.value;
+			this.callbacks.messageFilterChanged(filter.value);
+			render();
+		});
+		direction.addEventListener('change', () => {
+			this.messageDirection = direction.value as 'all' | 'client' | 'server';
+			render();
+		});
+		this.panel.append(h('div', { class: 'messages-bar' }, filter, direction, count), list);
+		render();
+	}
+}
+
+const OPCODES: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
+
+function messageRow(m: MessageView): HTMLElement {
+	const sent = m.direction === 'client';
+	const preview = m.text !== undefined ? visible(m.text) : m.hex ?? '';
+	const body = h('pre', { class: `message-data${m.hex !== undefined ? ' hex' : ''}`, text: preview });
+	const meta: string[] = [OPCODES[m.opcode] ?? `opcode ${m.opcode}`, formatBytes(m.size), `+${formatDuration(m.time)}`];
+	if (m.compressed) meta.push('compressed');
+	if (m.truncated) meta.push('truncated by the capture limit');
+	if (m.previewCut) meta.push('preview cut');
+	if (m.note) meta.push(visibleLine(m.note));
+	const row = h('div', { class: `message ${sent ? 'sent' : 'received'}`, attrs: { role: 'listitem', tabindex: '0', 'aria-label': `${sent ? 'Sent' : 'Received'} ${OPCODES[m.opcode] ?? ''} message, ${m.size} bytes` } },
+		h('div', { class: 'message-meta' }, icon(sent ? 'arrow-up' : 'arrow-down'), h('span', { text: `${sent ? 'sent' : 'received'} · ${meta.join(' · ')}` })),
+		body);
+	row.addEventListener('click', () => row.classList.toggle('expanded'));
+	row.addEventListener('keydown', (e) => {
+		if (e.key === 'Enter' || e.key === ' ') {
+			e.preventDefault();
+			row.classList.toggle('expanded');
+		}
+	});
+	return row;
+}
+
+/** Text with a line-number gutter: two text nodes, however long the text. */
+function codeBlock(text: string): HTMLElement {
+	let lines = 1;
+	for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+	const numbers = new Array<string>(lines);
+	for (let i = 0; i < lines; i++) numbers[i] = String(i + 1);
+	return h('div', { class: 'code-block' },
+		h('pre', { class: 'gutter', attrs: { 'aria-hidden': 'true' }, text: numbers.join('\n') }),
+		h('pre', { class: 'code', attrs: { tabindex: '0', 'aria-label': 'Body' }, text }));
+}

@@ -1,0 +1,436 @@
+// The TLS Lens traffic inspector webview: plain DOM, a virtualized list, typed messages to the host.
+// Captured data is untrusted: it is rendered with textContent only (see dom.ts), images only as blob:
+// URLs after a click, and nothing captured ever becomes a link.
+import './styles.css';
+import { matches, parseFilter, type ParsedFilter } from '../src/shared/filter';
+import { MessageHandler, type HostApi, type RowsEvent, type SessionInfo, type WebviewApi as InspectorWebviewApi } from '../src/shared/protocol';
+import { DetailsPane, type TabId } from './details';
+import { button, clear, h, icon, primaryButton } from './dom';
+import { perf, VirtualList, type Row } from './list';
+
+/** What survives hide/show and window reloads (vscode.setState). */
+interface SavedState {
+	filter: string;
+	selected?: number;
+	tab: TabId;
+	scrollTop: number;
+	following: boolean;
+	messageFilter: string;
+	generation?: number;
+}
+
+const vscode = acquireVsCodeApi<SavedState>();
+const saved: SavedState = { filter: '', tab: 'headers', scrollTop: 0, following: true, messageFilter: '', ...(vscode.getState() ?? {}) };
+
+const handler = new MessageHandler<InspectorWebviewApi, HostApi>((message) => vscode.postMessage(message), (error, type) => console.error(`[tls-lens] ${type}:`, error));
+window.addEventListener('message', (event: MessageEvent) => {
+	// Only the host posts to this window (the webview's parent frame relays it); anything else is ignored by shape.
+	void handler.handleMessage(event.data);
+});
+
+// #region state
+
+const rows = new Map<number, Row>();
+let order: Row[] = [];
+let view: Row[] = [];
+let filter: ParsedFilter = parseFilter(saved.filter);
+let session: SessionInfo = { state: 'stopped', capturing: true, paused: false, generation: 0 };
+let generation = -1;
+let selected: number | undefined = saved.selected;
+let restoredScroll = false;
+let firstRender = false;
+let completeRender = false;
+
+let saveTimer = 0;
+function save(): void {
+	if (saveTimer) return;
+	saveTimer = window.setTimeout(() => {
+		saveTimer = 0;
+		vscode.setState(saved);
+	}, 200);
+}
+
+// #endregion
+
+// #region layout
+
+const app = document.getElementById('app')!;
+
+const filterInput = h('input', {
+	class: 'input filter',
+	attrs: { type: 'text', 'aria-label': 'Filter requests', spellcheck: 'false', autocomplete: 'off', placeholder: 'Filter (text, method:POST, status:4xx, host:, type:json, -negate)' },
+});
+filterInput.value = saved.filter;
+const filterHint = h('span', { class: 'filter-hint', attrs: { role: 'status', 'aria-live': 'polite' } });
+const count = h('span', { class: 'count', attrs: { 'aria-live': 'off' } });
+const notice = h('span', { class: 'notice-text', attrs: { role: 'status', 'aria-live': 'polite' } });
+const pauseButton = button('debug-pause', 'Pause capture', () => handler.sendEvent('setPaused', { paused: !session.paused }));
+const toolbar = h('div', { class: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Inspector' } },
+	h('div', { class: 'filter-box' }, icon('filter'), filterInput),
+	filterHint,
+	h('span', { class: 'spacer' }),
+	notice,
+	count,
+	pauseButton,
+	button('clear-all', 'Clear', () => handler.sendEvent('clear', {})),
+	button('save', 'Export HAR…', () => void exportHar(), { title: 'Export the listed requests as HAR' }),
+);
+const banner = h('div', { class: 'banner', attrs: { role: 'status' } });
+const empty = h('div', { class: 'empty-state' });
+
+const list = new VirtualList({
+	select: (id, how) => select(id, how === 'click'),
+	activate: (id) => {
+		select(id, false);
+		details.focus();
+	},
+	scrolled: (scrollTop, following) => {
+		saved.scrollTop = scrollTop;
+		saved.following = following;
+		save();
+	},
+});
+list.following = saved.following;
+
+const details = new DetailsPane({
+	close: () => {
+		select(undefined, false);
+		list.viewport.focus();
+	},
+	tabChanged: (tab) => {
+		saved.tab = tab;
+		save();
+	},
+	body: (id, side) => handler.sendRequest('body', { id, side }).catch(() => undefined),
+	image: (id, side) => handler.sendRequest('image', { id, side }).catch(() => undefined),
+	copyAs: (id, format) => void handler.sendRequest('copyAs', { id, format }).catch(showError),
+	replay: (id) => void handler.sendRequest('replay', { id }).catch(showError),
+	openInEditor: (id, side) => void handler.sendRequest('openInEditor', { id, side }).catch(showError),
+	copyText: (text) => {
+		handler.sendEvent('copyText', { text });
+		showNotice('Copied');
+	},
+	messageFilterChanged: (text) => {
+		saved.messageFilter = text;
+		save();
+	},
+});
+details.setMessageFilter(saved.messageFilter);
+
+const main = h('div', { class: 'main' }, h('div', { class: 'list-column' }, list.element, empty), details.element);
+app.append(toolbar, banner, main);
+
+// #endregion
+
+// #region rendering
+
+function applyFilter(): void {
+	const started = performance.now();
+	if (filter.terms.length === 0) {
+		view = order.slice();
+	} else {
+		view = [];
+		for (let i = 0; i < order.length; i++) {
+			if (matches(filter, order[i].s)) view.push(order[i]);
+		}
+	}
+	perf.filter = performance.now() - started;
+	list.setView(view);
+	updateChrome();
+}
+
+function updateChrome(): void {
+	count.textContent = filter.terms.length > 0 ? `${view.length.toLocaleString()} / ${order.length.toLocaleString()}` : `${order.length.toLocaleString()} requests`;
+	document.body.dataset.rows = String(order.length);
+	document.body.dataset.view = String(view.length);
+	renderEmpty();
+}
+
+function renderEmpty(): void {
+	clear(empty);
+	const show = view.length === 0;
+	empty.hidden = !show;
+	list.element.classList.toggle('hidden', show);
+	if (!show) return;
+	if (order.length > 0) {
+		empty.append(icon('filter'), h('p', { text: 'No requests match the filter.' }), primaryButton('Clear filter', () => setFilter('')));
+		return;
+	}
+	switch (session.state) {
+		case 'running':
+			if (!session.capturing) {
+				empty.append(icon('circle-slash'), h('p', { text: 'Capture is off (tlsLens.capture.enabled), so the proxy forwards without recording.' }),
+					primaryButton('Open Settings', () => handler.sendEvent('command', { command: 'openSettings' })));
+			} else {
+				empty.append(icon('radio-tower'), h('p', { text: 'Waiting for traffic.' }),
+					h('p', { class: 'muted' }, 'Open ', h('code', { text: session.url ?? '' }), ' in your browser; every request shows up here.'),
+					h('div', { class: 'buttons' },
+						primaryButton('Open in Browser', () => handler.sendEvent('command', { command: 'openInBrowser' })),
+						h('button', { class: 'secondary', attrs: { type: 'button' }, text: 'Copy URL', on: { click: () => handler.sendEvent('command', { command: 'copyUrl' }) } })));
+			}
+			break;
+		case 'starting':
+			empty.append(icon('loading', 'codicon-modifier-spin'), h('p', { text: 'Starting the proxy…' }));
+			break;
+		default:
+			empty.append(icon('lock'), h('p', { text: session.state === 'error' ? 'The proxy could not start.' : 'The proxy is not running.' }),
+				h('p', { class: 'muted', text: session.message ?? '' }),
+				h('p', { class: 'muted', text: 'Start it in front of your dev server, then open its https:// URL.' }),
+				h('div', { class: 'buttons' },
+					primaryButton('Start TLS Proxy', () => handler.sendEvent('command', { command: 'start' })),
+					session.state === 'error' ? h('button', { class: 'secondary', attrs: { type: 'button' }, text: 'Show Log', on: { click: () => handler.sendEvent('command', { command: 'showLog' }) } }) : undefined));
+	}
+}
+
+function renderSession(): void {
+	clear(banner);
+	pauseButton.setAttribute('aria-label', session.paused ? 'Resume capture' : 'Pause capture');
+	pauseButton.title = session.paused ? 'Resume capture' : 'Pause capture';
+	pauseButton.setAttribute('aria-pressed', String(session.paused));
+	pauseButton.replaceChildren(icon(session.paused ? 'debug-start' : 'debug-pause'));
+	let text: string | undefined;
+	if (session.paused) text = 'Capture is paused: new requests are forwarded but not recorded.';
+	else if (session.state !== 'running' && order.length > 0) text = 'The proxy stopped: these rows are what it captured; their details are gone with it.';
+	banner.hidden = text === undefined;
+	if (text) banner.append(icon(session.paused ? 'debug-pause' : 'info'), ' ' + text);
+	renderEmpty();
+}
+
+let noticeTimer = 0;
+function showNotice(text: string, error = false): void {
+	notice.textContent = text;
+	notice.classList.toggle('error', error);
+	window.clearTimeout(noticeTimer);
+	noticeTimer = window.setTimeout(() => { notice.textContent = ''; }, 4000);
+}
+
+function showError(error: unknown): void {
+	showNotice(error instanceof Error ? error.message : String(error), true);
+}
+
+// #endregion
+
+// #region selection and details
+
+let detailsToken = 0;
+let detailsTimer = 0;
+let lastDetailsAt = 0;
+
+function select(id: number | undefined, _fromClick: boolean): void {
+	const changed = id !== selected;
+	selected = id;
+	saved.selected = id;
+	save();
+	list.setSelected(id, true);
+	main.classList.toggle('with-details', id !== undefined);
+	handler.sendEvent('selected', { id });
+	if (id === undefined) return;
+	if (changed || details.currentId !== id) void loadDetails(id, saved.tab);
+}
+
+async function loadDetails(id: number, tab?: TabId): Promise<void> {
+	const token = ++detailsToken;
+	lastDetailsAt = performance.now();
+	const result = await handler.sendRequest('details', { id }).catch(() => undefined);
+	if (token !== detailsToken || selected !== id) return;
+	details.show(result, id, tab);
+}
+
+/** The selected exchange changed on the host (response arrived, WebSocket message …): refresh, at most twice a second. */
+function selectedChanged(): void {
+	if (selected === undefined || detailsTimer) return;
+	const wait = Math.max(0, lastDetailsAt + 500 - performance.now());
+	detailsTimer = window.setTimeout(() => {
+		detailsTimer = 0;
+		if (selected !== undefined) void loadDetails(selected);
+	}, wait);
+}
+
+// #endregion
+
+// #region host messages
+
+function onRows(event: RowsEvent): void {
+	if (event.reset) {
+		rows.clear();
+		order = [];
+		if (generation !== -1 && event.generation !== generation && selected !== undefined) {
+			// A new proxy session: the old selection's id means nothing now.
+			select(undefined, false);
+		}
+		generation = event.generation;
+		saved.generation = generation;
+	} else if (event.generation !== generation) {
+		return;
+	}
+	let rebuild = event.reset;
+	let touchedSelected = false;
+	if (event.older) {
+		// The rest of a reset: rows older than those we have.
+		const older: Row[] = [];
+		for (const s of event.added) {
+			if (rows.has(s.id)) continue;
+			const row: Row = { s, version: 0 };
+			rows.set(s.id, row);
+			older.push(row);
+		}
+		order = older.concat(order);
+		rebuild = true;
+	}
+	for (const s of event.older ? [] : event.added) {
+		const existing = rows.get(s.id);
+		if (existing) {
+			const was = matches(filter, existing.s);
+			existing.s = s;
+			existing.version++;
+			if (was !== matches(filter, s)) rebuild = true;
+			if (s.id === selected) touchedSelected = true;
+			continue;
+		}
+		const row: Row = { s, version: 0 };
+		rows.set(s.id, row);
+		order.push(row);
+		if (!rebuild && (filter.terms.length === 0 || matches(filter, s))) view.push(row);
+	}
+	for (const s of event.updated) {
+		const row = rows.get(s.id);
+		if (!row) continue;
+		const was = filter.terms.length === 0 || matches(filter, row.s);
+		row.s = s;
+		row.version++;
+		if (filter.terms.length > 0 && was !== matches(filter, s)) rebuild = true;
+		if (s.id === selected) touchedSelected = true;
+	}
+	if (event.removed.length > 0) {
+		for (const id of event.removed) rows.delete(id);
+		order = order.filter((r) => rows.has(r.s.id));
+		rebuild = true;
+	}
+	if (rebuild) {
+		applyFilter();
+	} else {
+		list.setView(view);
+		updateChrome();
+	}
+	if (event.complete && !restoredScroll) {
+		restoredScroll = true;
+		if (!saved.following) list.scrollTo(saved.scrollTop);
+		if (selected !== undefined) {
+			if (rows.has(selected)) {
+				list.setSelected(selected, false);
+				main.classList.add('with-details');
+				void loadDetails(selected, saved.tab);
+			} else {
+				select(undefined, false);
+			}
+		}
+	}
+	if (!firstRender) {
+		firstRender = true;
+		list.renderNow();
+		// For the performance test: when the first rows were on screen (ms since the webview started).
+		requestAnimationFrame(() => {
+			document.body.dataset.firstRowsMs = performance.now().toFixed(1);
+			document.body.dataset.firstRowsAt = String(Date.now());
+		});
+	}
+	if (event.complete && !completeRender) {
+		completeRender = true;
+		list.renderNow();
+		requestAnimationFrame(() => {
+			document.body.dataset.allRowsMs = performance.now().toFixed(1);
+			document.body.dataset.allRowsAt = String(Date.now());
+		});
+	}
+	if (touchedSelected) selectedChanged();
+}
+
+handler.onEvent('rows', onRows);
+handler.onEvent('session', (s) => {
+	session = s;
+	renderSession();
+});
+handler.onEvent('select', ({ id }) => {
+	if (typeof id !== 'number') return;
+	select(id, false);
+});
+handler.onEvent('focusFilter', ({ text }) => {
+	if (typeof text === 'string') setFilter(text);
+	filterInput.focus();
+	filterInput.select();
+});
+handler.onRequest('describe', () => ({
+	rows: order.length,
+	view: view.length,
+	filter: filterInput.value,
+	...(selected !== undefined ? { selected } : {}),
+	lastIds: view.slice(-50).map((r) => r.s.id),
+	tab: details.currentTab,
+	following: list.following,
+}));
+handler.onEvent('notice', ({ text, error }) => showNotice(String(text), Boolean(error)));
+
+async function exportHar(): Promise<void> {
+	try {
+		await handler.sendRequest('exportHar', { filter: filterInput.value });
+	} catch (error) {
+		showError(error);
+	}
+}
+
+// #endregion
+
+// #region input
+
+function setFilter(text: string): void {
+	filterInput.value = text;
+	onFilterInput();
+}
+
+let filterFrame = 0;
+function onFilterInput(): void {
+	saved.filter = filterInput.value;
+	save();
+	filter = parseFilter(filterInput.value);
+	filterHint.textContent = filter.errors.join('; ');
+	filterInput.classList.toggle('invalid', filter.errors.length > 0);
+	// One recomputation per frame however fast the user types.
+	if (filterFrame) return;
+	filterFrame = requestAnimationFrame(() => {
+		filterFrame = 0;
+		applyFilter();
+	});
+}
+filterInput.addEventListener('input', onFilterInput);
+filterInput.addEventListener('keydown', (e) => {
+	if (e.key === 'Escape') {
+		e.preventDefault();
+		if (filterInput.value) setFilter('');
+		else list.viewport.focus();
+	} else if (e.key === 'ArrowDown' || e.key === 'Enter') {
+		e.preventDefault();
+		list.viewport.focus();
+	}
+});
+
+window.addEventListener('keydown', (e) => {
+	if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'f') {
+		e.preventDefault();
+		filterInput.focus();
+		filterInput.select();
+	}
+});
+
+// #endregion
+
+// The handshake: nothing arrives from the host before it has answered this.
+void handler.sendRequest('ready', {}).then(({ session: s, platform }) => {
+	session = s;
+	filterInput.placeholder = `Filter (${platform === 'mac' ? '⌘F' : 'Ctrl+F'}): text, method:POST, status:4xx, host:, type:json, -negate`;
+	document.body.dataset.ready = 'true';
+	renderSession();
+	if (saved.following) list.scrollToEnd();
+	if (filter.errors.length > 0) filterHint.textContent = filter.errors.join('; ');
+});
+renderSession();
+updateChrome();

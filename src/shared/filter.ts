@@ -1,0 +1,199 @@
+/**
+ * The inspector's filter language, shared by the webview (which filters its list) and the host (which
+ * exports what the list shows). Pure and synchronous.
+ *
+ * Whitespace-separated terms, all of which must match:
+ * - free text: a case-insensitive substring of the method, host, path, status, type or media type;
+ * - `method:GET` (`method:get,post` for either);
+ * - `status:404`, `status:4xx`, `status:400-499`, `status:>=400`, `status:error` (failed, no status),
+ *   `status:pending`;
+ * - `host:api.localhost` (substring; `*.localhost` as a wildcard);
+ * - `type:json` (see {@link TYPE_ALIASES}: `js`, `css`, `img`, `doc`, `ws`, `xhr` …; comma lists);
+ * - `-` before any term negates it (`-type:image`, `-favicon`); `"quoted text"` keeps spaces.
+ * An unknown `key:` is free text (so `https://…` works as text).
+ */
+import type { ExchangeSummary, ResourceType } from './summary';
+
+export type FilterTerm =
+	| { readonly kind: 'text'; readonly negate: boolean; readonly value: string }
+	| { readonly kind: 'method'; readonly negate: boolean; readonly methods: readonly string[] }
+	| { readonly kind: 'status'; readonly negate: boolean; readonly test: StatusTest }
+	| { readonly kind: 'host'; readonly negate: boolean; readonly pattern: string | RegExp }
+	| { readonly kind: 'type'; readonly negate: boolean; readonly types: readonly ResourceType[] };
+
+export type StatusTest =
+	| { readonly op: 'range'; readonly min: number; readonly max: number }
+	| { readonly op: 'error' }
+	| { readonly op: 'pending' };
+
+export interface ParsedFilter {
+	readonly terms: readonly FilterTerm[];
+	/** Terms that could not be understood (ignored), with why; for the filter box's hint. */
+	readonly errors: readonly string[];
+}
+
+/** What `type:` accepts, besides the type names themselves. */
+export const TYPE_ALIASES: Readonly<Record<string, readonly ResourceType[]>> = {
+	doc: ['document'], html: ['document'],
+	js: ['script'], javascript: ['script'],
+	css: ['style'], stylesheet: ['style'],
+	img: ['image'], images: ['image'],
+	ws: ['websocket'], socket: ['websocket'],
+	// What a page fetches as data (DevTools' Fetch/XHR, approximately: the proxy cannot see the initiator).
+	xhr: ['json', 'xml', 'text', 'form'], fetch: ['json', 'xml', 'text', 'form'], api: ['json', 'xml'],
+	bin: ['binary'],
+	error: ['tls'], handshake: ['tls'],
+};
+
+const RESOURCE_TYPES: readonly ResourceType[] = [
+	'document', 'script', 'style', 'json', 'xml', 'text', 'image', 'font', 'media', 'wasm', 'manifest', 'form', 'binary', 'websocket', 'tls', 'other',
+];
+
+/** Splits on whitespace, keeping `"quoted parts"` (also after a key: `host:"a b"`) together. */
+export function tokenize(text: string): string[] {
+	const tokens: string[] = [];
+	let current = '';
+	let quoted = false;
+	let started = false;
+	for (const c of text) {
+		if (c === '"') {
+			quoted = !quoted;
+			started = true;
+			continue;
+		}
+		if (!quoted && /\s/.test(c)) {
+			if (started) tokens.push(current);
+			current = '';
+			started = false;
+			continue;
+		}
+		current += c;
+		started = true;
+	}
+	if (started) tokens.push(current);
+	return tokens;
+}
+
+/** Parses filter text into terms (never throws: bad terms are reported in `errors` and skipped). */
+export function parseFilter(text: string): ParsedFilter {
+	const terms: FilterTerm[] = [];
+	const errors: string[] = [];
+	for (let token of tokenize(text)) {
+		let negate = false;
+		if (token.length > 1 && token.startsWith('-')) {
+			negate = true;
+			token = token.slice(1);
+		}
+		if (token.length === 0) continue;
+		const colon = token.indexOf(':');
+		const key = colon > 0 ? token.slice(0, colon).toLowerCase() : '';
+		const value = colon > 0 ? token.slice(colon + 1) : token;
+		switch (key) {
+			case 'method': {
+				const methods = value.split(',').map((m) => m.trim().toUpperCase()).filter((m) => m.length > 0);
+				if (methods.length === 0) errors.push('method: needs a method, e.g. method:POST');
+				else terms.push({ kind: 'method', negate, methods });
+				break;
+			}
+			case 'status': {
+				const test = parseStatus(value);
+				if (test === undefined) errors.push(`status:${value} is not a status (try 404, 4xx, 400-499, >=400, error)`);
+				else terms.push({ kind: 'status', negate, test });
+				break;
+			}
+			case 'host': {
+				const host = value.toLowerCase();
+				if (host.length === 0) errors.push('host: needs a host name');
+				else terms.push({ kind: 'host', negate, pattern: host.includes('*') ? wildcard(host) : host });
+				break;
+			}
+			case 'type': {
+				const types = new Set<ResourceType>();
+				const unknown: string[] = [];
+				for (const part of value.toLowerCase().split(',')) {
+					if (part.length === 0) continue;
+					const alias = TYPE_ALIASES[part];
+					if (alias !== undefined) alias.forEach((t) => types.add(t));
+					else if ((RESOURCE_TYPES as readonly string[]).includes(part)) types.add(part as ResourceType);
+					else unknown.push(part);
+				}
+				if (unknown.length > 0) errors.push(`type:${unknown.join(',')} is not a type (${RESOURCE_TYPES.join(', ')})`);
+				if (types.size > 0) terms.push({ kind: 'type', negate, types: [...types] });
+				break;
+			}
+			default:
+				terms.push({ kind: 'text', negate, value: token.toLowerCase() });
+		}
+	}
+	return { terms, errors };
+}
+
+function parseStatus(value: string): StatusTest | undefined {
+	const v = value.toLowerCase();
+	if (v === 'error' || v === 'failed') return { op: 'error' };
+	if (v === 'pending') return { op: 'pending' };
+	let m = /^([1-5])xx$/.exec(v);
+	if (m) return { op: 'range', min: Number(m[1]) * 100, max: Number(m[1]) * 100 + 99 };
+	m = /^(\d{3})$/.exec(v);
+	if (m) return { op: 'range', min: Number(m[1]), max: Number(m[1]) };
+	m = /^(\d{3})-(\d{3})$/.exec(v);
+	if (m) return { op: 'range', min: Number(m[1]), max: Number(m[2]) };
+	m = /^(>=|<=|>|<)(\d{3})$/.exec(v);
+	if (m) {
+		const n = Number(m[2]);
+		switch (m[1]) {
+			case '>=': return { op: 'range', min: n, max: 999 };
+			case '>': return { op: 'range', min: n + 1, max: 999 };
+			case '<=': return { op: 'range', min: 100, max: n };
+			default: return { op: 'range', min: 100, max: n - 1 };
+		}
+	}
+	return undefined;
+}
+
+function wildcard(pattern: string): RegExp {
+	const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+	return new RegExp(`^${escaped}(:\\d+)?$`);
+}
+
+function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
+	switch (term.kind) {
+		case 'text': {
+			const v = term.value;
+			return s.path.toLowerCase().includes(v) || s.host.toLowerCase().includes(v) || s.method.toLowerCase().includes(v)
+				|| s.type.includes(v) || s.mime.includes(v) || (s.status !== 0 && String(s.status).includes(v))
+				|| (s.error !== undefined && s.error.toLowerCase().includes(v));
+		}
+		case 'method':
+			return term.methods.includes(s.method.toUpperCase());
+		case 'status': {
+			const t = term.test;
+			if (t.op === 'error') return s.state === 'aborted' || s.state === 'upstream-error' || s.state === 'tls-error';
+			if (t.op === 'pending') return s.state === 'pending';
+			return s.status >= t.min && s.status <= t.max;
+		}
+		case 'host': {
+			const host = s.host.toLowerCase();
+			return typeof term.pattern === 'string' ? host.includes(term.pattern) : term.pattern.test(host);
+		}
+		case 'type':
+			return term.types.includes(s.type);
+	}
+}
+
+/** True when `summary` passes every term of `filter` (an empty filter passes everything). */
+export function matches(filter: ParsedFilter, summary: ExchangeSummary): boolean {
+	const terms = filter.terms;
+	for (let i = 0; i < terms.length; i++) {
+		const term = terms[i];
+		if (testTerm(term, summary) === term.negate) return false;
+	}
+	return true;
+}
+
+/** Convenience: the summaries that pass `text`, in their order. */
+export function applyFilter<T extends ExchangeSummary>(text: string, summaries: readonly T[]): T[] {
+	const filter = parseFilter(text);
+	if (filter.terms.length === 0) return summaries.slice();
+	return summaries.filter((s) => matches(filter, s));
+}

@@ -1,0 +1,394 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import * as vscode from 'vscode';
+import type { CaptureStore, Logger, RowFeed } from '../core';
+import type { ExchangeId } from '../shared/exchange';
+import { toFetch } from '../shared/fetchSnippet';
+import { MessageHandler, type HostApi, type SessionInfo, type WebviewApi, type WebviewDescription } from '../shared/protocol';
+import { Command } from './contributions';
+import { loadEngine } from './engine';
+import type { ProxyController, ProxyState } from './proxyController';
+
+declare const __VERSION__: string | undefined;
+
+/** The webview panel type; package.json names it in `onWebviewPanel:tlsLens.inspector`. */
+export const INSPECTOR_VIEW_TYPE = 'tlsLens.inspector';
+
+/** A request the panel answered: for the log and for the extension's test API. */
+export interface HandledRequest {
+	readonly type: keyof HostApi['requests'];
+	readonly params: unknown;
+	readonly result: unknown;
+}
+
+/** What the integration tests (through TlsLensApi) may do with the inspector. */
+export interface InspectorApi {
+	/** Opens (or reveals) the panel; resolves once its webview completed the ready handshake. */
+	open(): Promise<void>;
+	/** True while a panel exists and its webview has completed the handshake. */
+	readonly ready: boolean;
+	/** Fires for every request the webview made and the panel answered. */
+	readonly onDidHandleRequest: vscode.Event<HandledRequest>;
+	/** Asks the webview to select `id`, as a click would; resolves with the details it was sent. */
+	select(id: ExchangeId): Promise<unknown>;
+	/** What the webview holds and shows (rows, filter, selection), asked of the webview itself. */
+	describeWebview(): Promise<WebviewDescription>;
+	/** Exports the exchanges that pass `filter` to `target` (no dialog); resolves to the file's path. */
+	exportHar(target: vscode.Uri, filter?: string): Promise<string | undefined>;
+}
+
+/**
+ * Owns the one inspector panel of the window: creates it, revives it after a reload (as the
+ * registered WebviewPanelSerializer), and follows the ProxyController from session to session.
+ */
+export class Inspector implements vscode.Disposable, InspectorApi {
+	private panel: InspectorPanel | undefined;
+	private readonly handledEmitter = new vscode.EventEmitter<HandledRequest>();
+	readonly onDidHandleRequest = this.handledEmitter.event;
+	private readonly disposables: vscode.Disposable[] = [];
+
+	constructor(
+		private readonly controller: ProxyController,
+		private readonly extensionUri: vscode.Uri,
+		private readonly logger: Logger,
+	) {
+		this.disposables.push(this.handledEmitter, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
+			deserializeWebviewPanel: async (panel) => {
+				// The webview restores its own filter, selection and scroll from getState().
+				this.adopt(panel);
+			},
+		}));
+	}
+
+	get ready(): boolean {
+		return this.panel?.isReady ?? false;
+	}
+
+	/** Opens the panel, or reveals the open one. */
+	show(): void {
+		if (this.panel) {
+			this.panel.reveal();
+			return;
+		}
+		const panel = vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'TLS Lens Traffic', vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+		this.adopt(panel);
+	}
+
+	async open(): Promise<void> {
+		this.show();
+		await this.panel!.whenReady();
+	}
+
+	async select(id: ExchangeId): Promise<unknown> {
+		const panel = this.panel;
+		if (!panel) { throw new Error('the inspector is not open'); }
+		await panel.whenReady();
+		return new Promise((resolve) => {
+			const sub = this.onDidHandleRequest((handled) => {
+				if (handled.type === 'details' && (handled.params as { id?: unknown }).id === id) {
+					sub.dispose();
+					resolve(handled.result);
+				}
+			});
+			panel.post('select', { id });
+		});
+	}
+
+	async describeWebview(): Promise<WebviewDescription> {
+		const panel = this.panel;
+		if (!panel) { throw new Error('the inspector is not open'); }
+		await panel.whenReady();
+		return panel.describe();
+	}
+
+	exportHar(target: vscode.Uri, filter = ''): Promise<string | undefined> {
+		return exportHar(this.controller.session?.store, filter, target, this.controller, this.logger);
+	}
+
+	dispose(): void {
+		this.panel?.dispose();
+		for (const d of this.disposables) { d.dispose(); }
+	}
+
+	private adopt(webviewPanel: vscode.WebviewPanel): void {
+		// A revived panel keeps the options it was created with; set what matters again.
+		webviewPanel.webview.options = webviewOptions(this.extensionUri);
+		const panel = new InspectorPanel(webviewPanel, this.controller, this.extensionUri, this.logger, (handled) => this.handledEmitter.fire(handled));
+		this.panel = panel;
+		webviewPanel.onDidDispose(() => {
+			if (this.panel === panel) { this.panel = undefined; }
+		});
+	}
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+	return {
+		enableScripts: true,
+		enableForms: false,
+		enableCommandUris: false,
+		// Only the built webview assets; never the workspace or the extension's other files.
+		localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+		// No retainContextWhenHidden: the webview is rebuilt from the host and its saved state when shown.
+		enableFindWidget: false,
+	};
+}
+
+/** One inspector webview panel and its end of the protocol. */
+class InspectorPanel implements vscode.Disposable {
+	private readonly handler: MessageHandler<HostApi, WebviewApi>;
+	private readonly feed: RowFeed;
+	private readonly disposables: vscode.Disposable[] = [];
+	private readyFlag = false;
+	private readyWaiters: Array<() => void> = [];
+	private disposed = false;
+
+	constructor(
+		private readonly panel: vscode.WebviewPanel,
+		private readonly controller: ProxyController,
+		private readonly extensionUri: vscode.Uri,
+		private readonly logger: Logger,
+		private readonly onHandled: (handled: HandledRequest) => void,
+	) {
+		this.handler = new MessageHandler<HostApi, WebviewApi>(
+			(message) => this.panel.webview.postMessage(message),
+			(error, type) => this.logger.error(`[inspector] ${type} failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`),
+		);
+		this.feed = new (loadEngine().RowFeed)((event) => { if (this.readyFlag) { this.handler.sendEvent('rows', event); } });
+		this.registerHandlers();
+		this.disposables.push(
+			panel.webview.onDidReceiveMessage((message) => { void this.handler.handleMessage(message); }),
+			panel.onDidChangeViewState(() => {
+				// Hidden without retainContextWhenHidden means the webview is gone; it sends `ready` again when shown.
+				if (!panel.visible) { this.notReady(); }
+			}),
+			panel.onDidDispose(() => this.dispose()),
+			controller.onDidChangeState((state) => this.onState(state)),
+		);
+		this.followState(controller.state);
+		panel.webview.html = this.html();
+	}
+
+	get isReady(): boolean {
+		return this.readyFlag;
+	}
+
+	whenReady(): Promise<void> {
+		if (this.readyFlag) { return Promise.resolve(); }
+		return new Promise((resolve) => this.readyWaiters.push(resolve));
+	}
+
+	reveal(): void {
+		this.panel.reveal();
+	}
+
+	post<K extends keyof WebviewApi['events'] & string>(type: K, body: WebviewApi['events'][K]): void {
+		if (this.readyFlag) { this.handler.sendEvent(type, body); }
+	}
+
+	describe(): Promise<WebviewDescription> {
+		return this.handler.sendRequest('describe', {});
+	}
+
+	dispose(): void {
+		if (this.disposed) { return; }
+		this.disposed = true;
+		this.notReady();
+		this.feed.dispose();
+		for (const d of this.disposables) { d.dispose(); }
+		this.panel.dispose();
+	}
+
+	private get store(): CaptureStore | undefined {
+		return this.controller.session?.store;
+	}
+
+	private notReady(): void {
+		this.readyFlag = false;
+		this.feed.stop();
+		this.handler.cancelPending();
+	}
+
+	private onState(state: ProxyState): void {
+		this.followState(state);
+		this.post('session', this.sessionInfo());
+	}
+
+	private followState(state: ProxyState): void {
+		if (state.kind === 'running') {
+			this.feed.follow(state.session.store);
+		} else if (state.kind !== 'starting') {
+			// Keep what the list shows: the user may still be reading it. Details are gone with the store.
+			this.feed.detach();
+		}
+	}
+
+	private sessionInfo(): SessionInfo {
+		const state = this.controller.state;
+		const session = this.controller.session;
+		return {
+			state: state.kind,
+			...(session ? { url: session.url, target: session.proxy.target.origin } : {}),
+			...(state.kind === 'error' ? { message: state.message } : {}),
+			capturing: session ? session.store !== undefined : true,
+			paused: session?.store?.paused ?? false,
+			generation: this.feed.currentGeneration,
+		};
+	}
+
+	private registerHandlers(): void {
+		const h = this.handler;
+		const answer = <K extends keyof HostApi['requests'] & string>(type: K, fn: (params: HostApi['requests'][K]['params']) => Promise<HostApi['requests'][K]['result']> | HostApi['requests'][K]['result']) => {
+			const wrapped = async (params: HostApi['requests'][K]['params']) => {
+				const result = await fn(params);
+				this.onHandled({ type, params, result });
+				return result;
+			};
+			// TypeScript cannot relate the mapped handler type to this generic K; the shapes are the same.
+			h.onRequest(type, wrapped as unknown as Parameters<typeof h.onRequest<K>>[1]);
+		};
+		answer('ready', () => {
+			this.readyFlag = true;
+			const session = this.sessionInfo();
+			// After the answer is posted: rows must not overtake it.
+			setTimeout(() => {
+				if (!this.readyFlag || this.disposed) { return; }
+				this.feed.start();
+				for (const waiter of this.readyWaiters.splice(0)) { waiter(); }
+			}, 0);
+			return { session, platform: process.platform === 'darwin' ? 'mac' : 'other' };
+		});
+		const engine = loadEngine();
+		answer('details', ({ id }) => {
+			const store = this.store;
+			return store && isId(id) ? engine.exchangeDetails(store, id) : undefined;
+		});
+		answer('body', ({ id, side }) => {
+			const store = this.store;
+			return store && isId(id) && isSide(side) ? engine.bodyView(store, id, side) : undefined;
+		});
+		answer('image', ({ id, side }) => {
+			const store = this.store;
+			return store && isId(id) && isSide(side) ? engine.imageData(store, id, side) : undefined;
+		});
+		answer('exportHar', async ({ filter }) => {
+			const store = this.store;
+			if (!store) {
+				void vscode.window.showWarningMessage('TLS Lens: nothing to export. The capture is gone when the proxy stops.');
+				return undefined;
+			}
+			const target = await vscode.window.showSaveDialog({
+				title: 'Export captured traffic as HAR',
+				saveLabel: 'Export HAR',
+				filters: { 'HTTP Archive': ['har'] },
+				defaultUri: defaultHarUri(),
+			});
+			if (!target) { return undefined; }
+			const written = await exportHar(store, typeof filter === 'string' ? filter : '', target, this.controller, this.logger);
+			if (written) { this.post('notice', { text: `Exported to ${written}` }); }
+			return written;
+		});
+		answer('copyAs', async ({ id, format }) => {
+			const store = this.store;
+			const exchange = store && isId(id) ? store.get(id) : undefined;
+			if (!store || !exchange) { return false; }
+			const body = store.body(id, 'request');
+			const text = format === 'fetch' ? toFetch(exchange, body) : engine.toCurl(exchange, body);
+			await vscode.env.clipboard.writeText(text);
+			this.post('notice', { text: format === 'fetch' ? 'Copied as fetch' : 'Copied as cURL' });
+			return true;
+		});
+		answer('replay', async ({ id }) => {
+			const session = this.controller.session;
+			const store = session?.store;
+			const exchange = store && isId(id) ? store.get(id) : undefined;
+			if (!session || !store || !exchange) { return { ok: false, error: 'the exchange is no longer kept' }; }
+			const result = await engine.replay(exchange, store.body(id, 'request'), { port: session.port, caPem: session.ca.ca.certPem });
+			this.logger.info(`[inspector] Replayed #${id} ${exchange.request?.method} ${exchange.request?.path}: ${result.ok ? result.status : result.error}`);
+			this.post('notice', result.ok ? { text: `Replayed: ${result.status}` } : { text: `Replay failed: ${result.error}`, error: true });
+			return result;
+		});
+		answer('openInEditor', async ({ id, side }) => {
+			const store = this.store;
+			const content = store && isId(id) && isSide(side) ? await engine.editorContent(store, id, side) : undefined;
+			if (!content) { return false; }
+			const document = await vscode.workspace.openTextDocument({ content: content.content, language: content.language });
+			await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.Beside, preview: false });
+			return true;
+		});
+
+		h.onEvent('clear', () => {
+			this.store?.clear();
+			this.feed.snapshot();
+		});
+		h.onEvent('setPaused', ({ paused }) => {
+			const store = this.store;
+			if (!store) { return; }
+			if (paused) { store.pause(); } else { store.resume(); }
+			this.post('session', this.sessionInfo());
+		});
+		h.onEvent('copyText', ({ text }) => {
+			if (typeof text === 'string') { void vscode.env.clipboard.writeText(text); }
+		});
+		h.onEvent('command', ({ command }) => {
+			const id = { start: Command.start, openInBrowser: Command.openInBrowser, copyUrl: Command.copyUrl, showLog: Command.showLog, openSettings: 'workbench.action.openSettings' }[command];
+			if (id === undefined) { return; }
+			void vscode.commands.executeCommand(id, ...(command === 'openSettings' ? ['tlsLens.capture'] : []));
+		});
+		h.onEvent('selected', () => undefined);
+	}
+
+	private html(): string {
+		const webview = this.panel.webview;
+		const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', name)).toString();
+		// A fresh nonce from the CSPRNG for every load.
+		const nonce = randomBytes(18).toString('base64');
+		const csp = [
+			`default-src 'none'`,
+			`img-src ${webview.cspSource} blob:`,
+			`style-src ${webview.cspSource}`,
+			`font-src ${webview.cspSource}`,
+			`script-src 'nonce-${nonce}'`,
+		].join('; ');
+		return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${asset('codicon.css')}" id="vscode-codicon-stylesheet">
+<link rel="stylesheet" href="${asset('main.css')}">
+<title>TLS Lens Traffic</title>
+</head>
+<body>
+<div id="app" class="app"></div>
+<script nonce="${nonce}" src="${asset('main.js')}"></script>
+</body>
+</html>`;
+	}
+}
+
+function isId(id: unknown): id is ExchangeId {
+	return typeof id === 'number' && Number.isSafeInteger(id);
+}
+
+function isSide(side: unknown): side is 'request' | 'response' {
+	return side === 'request' || side === 'response';
+}
+
+function defaultHarUri(): vscode.Uri | undefined {
+	const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+	const stamp = new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
+	return folder ? vscode.Uri.joinPath(folder, `tls-lens-${stamp}.har`) : undefined;
+}
+
+/** Writes the HAR of what passes `filter` to `target` (any file system VS Code can write). */
+async function exportHar(store: CaptureStore | undefined, filter: string, target: vscode.Uri, controller: ProxyController, logger: Logger): Promise<string | undefined> {
+	if (!store) { return undefined; }
+	const version = typeof __VERSION__ === 'string' ? __VERSION__ : '';
+	const upstream = controller.session?.proxy.target.hostname.replace(/^\[|\]$/g, '');
+	const har = loadEngine().harForFilter(store, filter, { name: 'TLS Lens', version }, upstream && isIP(upstream) ? upstream : undefined);
+	await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(har, null, 2) + '\n'));
+	const where = target.scheme === 'file' ? target.fsPath : target.toString();
+	logger.info(`[inspector] Exported ${har.log.entries.length} exchanges as HAR to ${where}`);
+	return where;
+}

@@ -1,0 +1,328 @@
+import * as assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startVite, type ViteServer } from '../fixtures/devServers';
+import { inspectorFrame, proxyPort, runCommand, trustWorkspace } from './workbench';
+
+const repo = path.resolve(__dirname, '../..');
+const output = path.join(repo, 'test-output/e2e');
+
+// Things a hostile dev server (or anything behind it) could send. Each would announce itself in the
+// console, a dialog or a flag if the inspector ever executed it.
+const MARK = 'TLSLENS_PWNED';
+const SCRIPT = `<script>console.log('${MARK}-script');window.${MARK}=1</script>`;
+const IMG = `<img src=x onerror="console.log('${MARK}-img');alert(1)">`;
+const TEXTAREA = '</textarea></pre></div>';
+const JS_URL = `javascript:console.log('${MARK}-js');alert(2)`;
+const CONTROL = '\u0000\u0007\u0008\u001b[31mRED\u001b[0m\u202etxt.exe\u0085';
+const HOSTILE_BODY = `${SCRIPT}${IMG}${TEXTAREA}<a href="${JS_URL}">click</a><svg onload="alert(3)"></svg>${CONTROL}`;
+const HOSTILE_PATH = `/evil/</textarea><script>alert(4)</script><img/src=x/onerror=alert(5)>?next=javascript:alert(6)`;
+const HOSTILE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" onload="console.log('${MARK}-svg');alert(7)"><script>console.log('${MARK}-svg-script')</script><rect width="40" height="40" fill="red"/></svg>`;
+
+describe('Traffic inspector in the VS Code UI', function () {
+	let vscode: import('../vscode/testVscode.mjs').TestVscode;
+	let browser: Browser;
+	let page: Page;
+	let appContext: BrowserContext;
+	let vite: ViteServer;
+	let work: string;
+	let app: string;
+	let port: number;
+	let frame: Frame;
+	const consoleLines: string[] = [];
+	const dialogs: string[] = [];
+
+	before(async () => {
+		const { startTestVscode, launchChromium } = await import('../vscode/testVscode.mjs');
+		work = mkdtempSync(path.join(tmpdir(), 'tls-lens-e2e-inspector-'));
+		app = path.join(work, 'demo-app');
+		cpSync(path.join(repo, 'test/fixtures/viteApp'), app, { recursive: true });
+		vite = await startVite(app);
+		writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'demo', private: true, scripts: { dev: `vite --port ${vite.port}` } }));
+		mkdirSync(path.join(app, '.vscode'), { recursive: true });
+		writeFileSync(path.join(app, '.vscode/settings.json'), JSON.stringify({ 'tlsLens.port': 0 }));
+		mkdirSync(output, { recursive: true });
+		vscode = await startTestVscode({ dataDir: path.join(work, 'vscode') });
+		browser = await launchChromium();
+		page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+		// Every frame's console (webviews included) and every dialog: the evidence of executed content.
+		page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+		page.on('dialog', (dialog) => { dialogs.push(dialog.message()); void dialog.dismiss(); });
+		await page.goto(vscode.url({ folder: app }));
+		await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+		await trustWorkspace(page);
+		// The demo app runs in a browser context of its own (trusting the CA is another issue's work).
+		appContext = await browser.newContext({ ignoreHTTPSErrors: true });
+	});
+
+	afterEach(async function () {
+		if (this.currentTest?.state === 'failed' && page) {
+			await page.screenshot({ path: path.join(output, `failed-inspector-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
+		}
+	});
+
+	after(async () => {
+		await appContext?.close();
+		await browser?.close();
+		await vscode?.stop();
+		await vite?.stop();
+		if (work) { rmSync(work, { recursive: true, force: true }); }
+	});
+
+	const rows = () => frame.locator('.row:not([hidden])');
+	const row = (text: string | RegExp) => rows().filter({ hasText: text }).first();
+	const tab = (name: string) => frame.getByRole('tab', { name: new RegExp(`^${name}`) });
+	// The list filters on the next animation frame and renders on the one after: wait for both, so that
+	// a locator resolved next does not point at a recycled row element.
+	const settle = () => frame.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(resolve))))');
+	const setFilter = async (text: string) => {
+		const input = frame.getByRole('textbox', { name: 'Filter requests' });
+		await input.fill(text);
+		await settle();
+	};
+
+	it('starts the proxy on the Vite app and opens the inspector with its empty state first', async () => {
+		await runCommand(page, 'TLS Lens: Open Traffic Inspector');
+		frame = await inspectorFrame(page);
+		await frame.getByText('The proxy is not running.').waitFor();
+		await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
+		const candidate = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: `127.0.0.1:${vite.port}` });
+		await candidate.waitFor({ timeout: 20_000 });
+		await candidate.click();
+		port = await proxyPort(page, vite.port);
+		await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+		await frame.getByRole('button', { name: 'Open in Browser' }).waitFor();
+	});
+
+	it('shows the rows of the app loaded through the proxy', async () => {
+		const appPage = await appContext.newPage();
+		await appPage.goto(`https://localhost:${port}/`);
+		await appPage.locator('#info').filter({ hasText: 'TLS Lens demo' }).waitFor({ timeout: 20_000 });
+		for (const p of ['/src/main.js', '/src/message.js', '/api/info.json', '/@vite/client']) {
+			await row(p).waitFor({ timeout: 10_000 });
+		}
+		// Vite's HMR socket, still open.
+		await rows().filter({ hasText: 'websocket' }).first().waitFor();
+		assert.ok(await rows().count() >= 5);
+	});
+
+	it('filters the list', async () => {
+		await setFilter('type:json');
+		await frame.locator('body[data-view="1"]').waitFor();
+		await rows().nth(1).waitFor({ state: 'detached' }); // rendered on the next animation frame
+		assert.equal(await rows().count(), 1);
+		await row('/api/info.json').waitFor();
+		await setFilter('-type:json method:GET status:2xx');
+		await row('/api/info.json').waitFor({ state: 'detached' });
+		await row('/src/main.js').waitFor();
+		await setFilter('type:jsn');
+		await row('/api/info.json').waitFor();
+		await frame.getByText(/type:jsn is not a type/).waitFor();
+		await setFilter('');
+	});
+
+	it('opens a request: decoded, pretty-printed JSON and its timing', async () => {
+		await row('/api/info.json').click();
+		await frame.locator('.details-title').filter({ hasText: '/api/info.json' }).waitFor();
+		await tab('Headers').waitFor();
+		await frame.locator('table.kv').getByText('application/json').first().waitFor();
+		await tab('Response').click();
+		const code = frame.locator('pre.code');
+		await code.waitFor();
+		const text = await code.textContent();
+		assert.equal(text, JSON.stringify(JSON.parse(readFileSync(path.join(app, 'public/api/info.json'), 'utf8')), null, 2));
+		await frame.getByText('pretty-printed').waitFor();
+		await tab('Timing').click();
+		await frame.getByText('Waiting (TTFB)').waitFor();
+		await frame.getByText('Content download').waitFor();
+		assert.equal(await frame.locator('.waterfall .bar').count() >= 3, true);
+		// Keyboard: Escape closes the details, arrows move the selection.
+		await frame.locator('.list-viewport').focus();
+		await page.keyboard.press('ArrowUp');
+		await frame.locator('.row.selected').waitFor();
+	});
+
+	it('shows the HMR WebSocket messages, live, after a source file changes', async () => {
+		await setFilter('type:ws');
+		await rows().first().click();
+		await tab('Messages').click();
+		await frame.locator('.message').filter({ hasText: '"type":"connected"' }).waitFor({ timeout: 10_000 });
+		const file = path.join(app, 'src/message.js');
+		writeFileSync(file, readFileSync(file, 'utf8').replace('Hello', 'Hot hello'));
+		await frame.locator('.message.received').filter({ hasText: '"type":"update"' }).first().waitFor({ timeout: 20_000 });
+		await frame.getByLabel('Filter messages').fill('update');
+		assert.ok(await frame.locator('.message').count() >= 1);
+		await frame.getByLabel('Filter messages').fill('');
+		await setFilter('');
+	});
+
+	it('keeps filter, selection and tab when hidden and shown again (the webview is rebuilt)', async () => {
+		await setFilter('type:json');
+		await row('/api/info.json').click();
+		await tab('Timing').click();
+		await frame.evaluate('new Promise((resolve) => setTimeout(resolve, 400))'); // setState is debounced
+		const before = frame;
+		// Another editor in the same group hides the panel; without retainContextWhenHidden its webview goes away.
+		await page.keyboard.press('Control+P');
+		await page.locator('.quick-input-widget input').fill('index.html');
+		await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'index.html' }).first().click();
+		await page.locator('.tab').filter({ hasText: 'index.html' }).waitFor();
+		await page.locator('.tab').filter({ hasText: 'TLS Lens Traffic' }).click();
+		frame = await inspectorFrame(page);
+		assert.notEqual(frame, before, 'a new webview document');
+		assert.equal(await frame.getByRole('textbox', { name: 'Filter requests' }).inputValue(), 'type:json');
+		await frame.locator('.row.selected').filter({ hasText: '/api/info.json' }).waitFor();
+		await frame.getByText('Waiting (TTFB)').waitFor();
+		await setFilter('');
+	});
+
+	it('screenshots in dark, light and high-contrast themes', async () => {
+		// Give the panel the window, as someone inspecting traffic would.
+		await runCommand(page, 'View: Single Column Editor Layout');
+		await runCommand(page, 'View: Close Primary Side Bar');
+		if (await page.locator('.part.auxiliarybar').isVisible()) { await runCommand(page, 'View: Toggle Secondary Side Bar Visibility'); }
+		await setFilter('');
+		await row('/api/info.json').click();
+		await tab('Response').click();
+		await frame.locator('pre.code').waitFor();
+		const shoot = async (name: string) => {
+			await page.waitForTimeout(500);
+			await page.screenshot({ path: path.join(output, `inspector-${name}.png`) });
+		};
+		for (const [theme, name] of [['Default Dark Modern', 'dark'], ['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast']] as const) {
+			await setTheme(page, app, theme);
+			await shoot(name);
+		}
+		await setTheme(page, app, 'Default Dark Modern');
+	});
+
+	it('shows hostile content from a malicious target as text and executes none of it', async () => {
+		const evil = await startEvilServer();
+		try {
+			writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${evil.port}` });
+			port = await proxyPort(page, evil.port);
+			// A new session: the list starts over.
+			await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+			await evilTraffic(port);
+			for (const marker of ['/evil/', '/svg', '/json', '/ws']) { await row(marker).waitFor({ timeout: 10_000 }); }
+			// The path shows literally in the list.
+			assert.ok((await row('/evil/').textContent())!.includes('</textarea><script>alert(4)</script>'));
+			await row('/evil/').click();
+			await tab('Headers').click();
+			await frame.locator('table.kv').getByText(IMG).first().waitFor();
+			await frame.locator('table.kv').getByText(JS_URL).first().waitFor();
+			await tab('Response').click();
+			const code = frame.locator('pre.code');
+			await code.waitFor();
+			const shown = await code.textContent();
+			assert.ok(shown!.includes(SCRIPT) && shown!.includes(IMG) && shown!.includes(TEXTAREA), shown!);
+			assert.ok(shown!.includes('␀␇␈␛[31mRED␛[0m⟨U+202E⟩txt.exe⟨U+0085⟩'), 'control and bidi characters made visible');
+			await tab('Request').click();
+			await tab('Timing').click();
+			await tab('TLS').click();
+			await frame.getByText('TLSv1.3').waitFor();
+			await page.screenshot({ path: path.join(output, 'inspector-hostile.png') });
+			// An SVG with script, previewed on request: as an <img> from a blob, which runs no script.
+			await row('/svg').click();
+			await tab('Response').click();
+			await frame.getByRole('button', { name: 'Show image' }).click();
+			const img = frame.locator('img.preview');
+			await img.waitFor();
+			assert.match((await img.getAttribute('src'))!, /^blob:/);
+			await row('/ws').click();
+			await tab('Messages').click();
+			await frame.locator('.message').filter({ hasText: 'echo:' }).first().waitFor({ timeout: 10_000 });
+			await frame.locator('.message').filter({ hasText: '<script>' }).first().waitFor();
+			await page.waitForTimeout(1000);
+
+			// Evaluated in the webview (a string: this file is type-checked without the DOM library).
+			const dom = await frame.evaluate(`({
+				scripts: Array.from(document.scripts).map((s) => s.src ? 'src' : s.textContent),
+				flag: window.${MARK},
+				handlers: document.querySelectorAll('[onerror],[onload],[onclick]').length,
+				links: Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href')),
+				images: Array.from(document.images).map((i) => i.getAttribute('src')),
+				iframes: document.querySelectorAll('iframe,object,embed').length,
+			})`) as { scripts: string[]; flag: unknown; handlers: number; links: string[]; images: Array<string | null>; iframes: number };
+			// Ours (with src) and the bridge VS Code injects into every webview; none made of captured text.
+			assert.ok(dom.scripts.length <= 2 && dom.scripts.every((text) => text === 'src' || (!text.includes(MARK) && !text.includes('alert('))), JSON.stringify(dom.scripts));
+			assert.equal(dom.flag, undefined);
+			assert.equal(dom.handlers, 0);
+			assert.deepEqual(dom.links, []);
+			assert.ok(dom.images.every((src) => src?.startsWith('blob:')), JSON.stringify(dom.images));
+			assert.equal(dom.iframes, 0);
+			const executed = consoleLines.filter((line) => line.includes(MARK) || /Refused to (execute|load|apply)|Content Security Policy/i.test(line));
+			assert.deepEqual(executed, [], 'nothing ran, and nothing even tried to (no CSP violations)');
+			assert.deepEqual(dialogs, []);
+		} finally {
+			await evil.close();
+		}
+	});
+});
+
+function writeSettings(app: string, extra: Record<string, unknown>): void {
+	const file = path.join(app, '.vscode/settings.json');
+	const current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+	writeFileSync(file, JSON.stringify({ ...current, ...extra }, null, '\t'));
+}
+
+async function setTheme(page: Page, app: string, theme: string): Promise<void> {
+	writeSettings(app, { 'workbench.colorTheme': theme });
+	const dark = theme.includes('Dark');
+	const hc = theme.includes('High Contrast');
+	const cls = hc ? 'hc-black' : dark ? 'vs-dark' : 'vs';
+	await page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 15_000 });
+}
+
+/** A dev server that answers with everything an inspector must not execute. */
+async function startEvilServer(): Promise<{ port: number; close(): Promise<void> }> {
+	const server = http.createServer((req, res) => {
+		if (req.url === '/svg') {
+			res.writeHead(200, { 'content-type': 'image/svg+xml' });
+			res.end(HOSTILE_SVG);
+		} else if (req.url === '/json') {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end(JSON.stringify({ html: SCRIPT + IMG, url: JS_URL, ctrl: CONTROL }));
+		} else {
+			res.setHeader('Content-Type', 'text/html; charset=utf-8');
+			res.setHeader('X-Evil', IMG);
+			// Header values may carry tab and Latin-1 bytes (C1 controls among them), not C0 controls.
+			res.setHeader('X-Control', '\t\u0085\u009b31m<script>alert(8)</script>');
+			res.setHeader('Location', JS_URL);
+			res.setHeader('Set-Cookie', `x=${encodeURIComponent(SCRIPT)}; Path=/`);
+			res.end(HOSTILE_BODY);
+		}
+	});
+	const wss = new WebSocketServer({ server });
+	wss.on('connection', (socket) => {
+		socket.send(`${SCRIPT}${IMG}${CONTROL}`);
+		socket.send(Buffer.from([0x00, 0x1b, 0x3c, 0x73, 0xff]));
+		socket.on('message', (data) => socket.send(`echo: ${data.toString()}`));
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+	return {
+		port: (server.address() as AddressInfo).port,
+		close: () => new Promise((resolve) => { wss.close(); server.closeAllConnections(); server.close(() => resolve()); }),
+	};
+}
+
+/** Requests through the proxy from this process (not a browser: the target's pages must not run anywhere). */
+async function evilTraffic(port: number): Promise<void> {
+	const get = (p: string, headers: Record<string, string> = {}) => new Promise<void>((resolve, reject) => {
+		https.get({ host: 'localhost', port, path: p, rejectUnauthorized: false, headers }, (res) => { res.resume(); res.on('end', () => resolve()); }).on('error', reject);
+	});
+	await get(HOSTILE_PATH, { 'X-Request-Evil': IMG, Referer: JS_URL });
+	await get('/svg');
+	await get('/json');
+	const ws = new WebSocket(`wss://localhost:${port}/ws?<script>alert(9)</script>`, { rejectUnauthorized: false, perMessageDeflate: false });
+	await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+	ws.send(`${IMG}${CONTROL}`);
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	ws.close();
+}
