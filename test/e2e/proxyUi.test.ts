@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startVite, type ViteServer } from '../fixtures/devServers';
+import { runCommand, trustWorkspace } from './workbench';
 
 const repo = path.resolve(__dirname, '../..');
 const screenshots = path.join(repo, 'test-output/e2e');
@@ -33,17 +34,8 @@ describe('TLS Lens in the VS Code UI', function () {
 		await page.goto(vscode.url({ folder: app }));
 		await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 		// A fresh profile opens the folder in Restricted Mode, where TLS Lens ignores workspace settings
-		// such as tlsLens.port: trust it the way a user would.
-		await page.locator('.part.banner').getByText('Manage').click();
-		await page.locator('.workspace-trust-editor .monaco-button').filter({ hasText: /^Trust$/ }).first().click();
-		const trustEditor = page.locator('.workspace-trust-editor');
-		for (let attempt = 0; attempt < 20 && await trustEditor.count() > 0; attempt++) {
-			await trustEditor.first().click({ position: { x: 5, y: 5 } }).catch(() => undefined);
-			await page.keyboard.press('Escape');
-			await page.waitForTimeout(250);
-		}
-		await trustEditor.waitFor({ state: 'detached', timeout: 5_000 });
-		await page.locator('.statusbar-item').filter({ hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: 20_000 });
+		// such as tlsLens.port.
+		await trustWorkspace(page);
 	});
 
 	afterEach(async function () {
@@ -67,11 +59,7 @@ describe('TLS Lens in the VS Code UI', function () {
 	});
 
 	it('F1 → Start TLS Proxy → pick the discovered dev server → running in the status bar', async () => {
-		await page.keyboard.press('F1');
-		const input = page.locator('.quick-input-widget input');
-		await input.waitFor();
-		await input.fill('>TLS Lens: Start TLS Proxy');
-		await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Start TLS Proxy' }).first().click();
+		await runCommand(page, 'TLS Lens: Start TLS Proxy');
 		const candidate = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: `127.0.0.1:${vite.port}` });
 		await candidate.waitFor({ timeout: 20_000 });
 		await candidate.click();
@@ -83,9 +71,7 @@ describe('TLS Lens in the VS Code UI', function () {
 		const notice = /TLS Lens: https:\/\/localhost:\d+ → http:\/\/(localhost|127\.0\.0\.1):\d+/;
 		const toast = page.locator('.notification-toast').filter({ hasText: notice });
 		if (!await toast.isVisible()) {
-			await page.keyboard.press('F1');
-			await page.locator('.quick-input-widget input').fill('>Notifications: Show Notifications');
-			await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Show Notifications' }).first().click();
+			await runCommand(page, 'Notifications: Show Notifications');
 		}
 		const entry = page.locator('.notification-toast, .notifications-center .notification-list-item').filter({ hasText: notice }).first();
 		await entry.waitFor({ timeout: 10_000 });

@@ -13,6 +13,34 @@ export function checkApproved(store: TrustStore, action: TrustAction, plan: Trus
 }
 
 /**
+ * What every store shares: install and uninstall run an approved plan (or a fresh one) after checking
+ * that it was made for this store and action; the store only says how to execute it.
+ */
+export abstract class PlannedStore implements TrustStore {
+	abstract readonly id: string;
+	abstract readonly kind: TrustStore['kind'];
+	abstract readonly label: string;
+	abstract detect(): ReturnType<TrustStore['detect']>;
+	abstract status(ca: CaIdentity): Promise<TrustStatus>;
+	abstract plan(ca: CaIdentity, action: TrustAction): Promise<TrustPlan>;
+	protected abstract execute(ca: CaIdentity, plan: TrustPlan): Promise<TrustChange>;
+
+	install(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
+		return this.apply(ca, 'install', approved);
+	}
+
+	uninstall(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
+		return this.apply(ca, 'uninstall', approved);
+	}
+
+	private async apply(ca: CaIdentity, action: TrustAction, approved?: TrustPlan): Promise<TrustChange> {
+		const plan = approved ?? await this.plan(ca, action);
+		checkApproved(this, action, plan);
+		return this.execute(ca, plan);
+	}
+}
+
+/**
  * Runs a plan's commands in order and then asks the store again, so the outcome says what the store
  * really holds afterwards. A `terminal` command is not run: it is handed back for the UI to show.
  */

@@ -4,9 +4,9 @@
 // for the password; otherwise the user runs the exact sudo command in a visible terminal.
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { checkApproved, executePlan } from './execute';
+import { executePlan, PlannedStore } from './execute';
 import { pemFingerprints, shellQuote } from './runner';
-import { fingerprintTag, type CaIdentity, type PlannedCommand, type Privilege, type StoreDetection, type TrustAction, type TrustChange, type TrustEntry, type TrustEnvironment, type TrustPlan, type TrustStatus, type TrustStore } from './types';
+import { fingerprintTag, type CaIdentity, type PlannedCommand, type Privilege, type StoreDetection, type TrustAction, type TrustChange, type TrustEntry, type TrustEnvironment, type TrustPlan, type TrustStatus } from './types';
 
 /** One family's way of adding an anchor and rebuilding the bundle. */
 export interface LinuxFlavor {
@@ -87,13 +87,14 @@ export interface LinuxSystemStoreOptions {
 	readonly flavor?: LinuxFlavor;
 }
 
-export class LinuxSystemStore implements TrustStore {
+export class LinuxSystemStore extends PlannedStore {
 	readonly id = 'linux-system';
 	readonly kind = 'system' as const;
 	readonly label = 'System trust store (curl, openssl, most CLI tools)';
 	private flavor: Promise<LinuxFlavor | undefined>;
 
 	constructor(private readonly env: TrustEnvironment, options: LinuxSystemStoreOptions = {}) {
+		super();
 		this.flavor = options.flavor ? Promise.resolve(options.flavor) : detectLinuxFlavor(env);
 	}
 
@@ -152,23 +153,13 @@ export class LinuxSystemStore implements TrustStore {
 		return { ...base, commands: [await this.privileged(steps, purpose)] };
 	}
 
-	install(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'install', approved);
-	}
-
-	uninstall(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'uninstall', approved);
-	}
-
-	private async apply(ca: CaIdentity, action: TrustAction, approved?: TrustPlan): Promise<TrustChange> {
-		const plan = approved ?? await this.plan(ca, action);
-		checkApproved(this, action, plan);
+	protected async execute(ca: CaIdentity, plan: TrustPlan): Promise<TrustChange> {
 		const flavor = await this.flavor;
 		const status = await this.status(ca);
 		const ours = flavor?.anchorFile(ca) ?? (flavor ? `the CA in ${flavor.anchorDir} (trust anchor)` : this.label);
 		return executePlan(this.env, this, ca, plan, {
 			changed: [ours],
-			leftInPlace: action === 'uninstall' ? status.entries.filter((entry) => !entry.ours).map((entry) => entry.where) : [],
+			leftInPlace: plan.action === 'uninstall' ? status.entries.filter((entry) => !entry.ours).map((entry) => entry.where) : [],
 		});
 	}
 

@@ -6,8 +6,8 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { checkApproved, executePlan } from './execute';
-import type { CaIdentity, StoreDetection, TrustAction, TrustChange, TrustEnvironment, TrustPlan, TrustStatus, TrustStore } from './types';
+import { executePlan, PlannedStore } from './execute';
+import type { CaIdentity, StoreDetection, TrustAction, TrustChange, TrustEnvironment, TrustPlan, TrustStatus } from './types';
 
 /** The user's login keychain (`login.keychain-db` since macOS 10.12). */
 export function loginKeychain(home: string): string {
@@ -26,7 +26,7 @@ export function parseTrustSettingsExport(plist: string): string[] {
 	return [...list.matchAll(/<key>([0-9A-Fa-f]{40})<\/key>/g)].map((m) => m[1].toUpperCase());
 }
 
-export class MacKeychainStore implements TrustStore {
+export class MacKeychainStore extends PlannedStore {
 	readonly id = 'macos-login';
 	readonly kind = 'keychain' as const;
 	readonly label = 'macOS login keychain (Safari, Chrome, Edge)';
@@ -35,6 +35,7 @@ export class MacKeychainStore implements TrustStore {
 
 	/** @param options.tempDir where `trust-settings-export` writes its plist (default: the OS temp dir) */
 	constructor(private readonly env: TrustEnvironment, options: { tempDir?: string } = {}) {
+		super();
 		this.keychain = loginKeychain(env.home);
 		this.tempDir = options.tempDir ?? tmpdir();
 	}
@@ -80,17 +81,7 @@ export class MacKeychainStore implements TrustStore {
 		return { ...base, commands };
 	}
 
-	install(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'install', approved);
-	}
-
-	uninstall(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'uninstall', approved);
-	}
-
-	private async apply(ca: CaIdentity, action: TrustAction, approved?: TrustPlan): Promise<TrustChange> {
-		const plan = approved ?? await this.plan(ca, action);
-		checkApproved(this, action, plan);
+	protected async execute(ca: CaIdentity, plan: TrustPlan): Promise<TrustChange> {
 		return executePlan(this.env, this, ca, plan, { changed: [`certificate ${ca.sha1} in ${this.keychain}`] });
 	}
 

@@ -4,9 +4,9 @@
 // (mkcert#671), Firefox's XDG profile directory ~/.config/mozilla/firefox (mkcert#668), and flatpak.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { checkApproved, executePlan } from './execute';
+import { executePlan, PlannedStore } from './execute';
 import { pemFingerprints } from './runner';
-import { fingerprintTag, type CaIdentity, type StoreDetection, type TrustAction, type TrustChange, type TrustEntry, type TrustEnvironment, type TrustPlan, type TrustStatus, type TrustStore } from './types';
+import { fingerprintTag, type CaIdentity, type StoreDetection, type TrustAction, type TrustChange, type TrustEntry, type TrustEnvironment, type TrustPlan, type TrustStatus } from './types';
 
 /** Every nickname we install under starts with this; the rest is the fingerprint tag. */
 export const NSS_NICKNAME_PREFIX = 'TLS Lens CA ';
@@ -122,12 +122,13 @@ export function trustsForTls(trust: string): boolean {
 }
 
 /** The NSS database of one browser (profile). */
-export class NssStore implements TrustStore {
+export class NssStore extends PlannedStore {
 	readonly id: string;
 	readonly kind = 'nss' as const;
 	readonly label: string;
 
 	constructor(private readonly env: TrustEnvironment, readonly database: NssDatabase) {
+		super();
 		this.id = `nss:${database.dir}`;
 		this.label = database.label;
 	}
@@ -182,22 +183,12 @@ export class NssStore implements TrustStore {
 		};
 	}
 
-	install(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'install', approved);
-	}
-
-	uninstall(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'uninstall', approved);
-	}
-
-	private async apply(ca: CaIdentity, action: TrustAction, approved?: TrustPlan): Promise<TrustChange> {
-		const plan = approved ?? await this.plan(ca, action);
-		checkApproved(this, action, plan);
+	protected async execute(ca: CaIdentity, plan: TrustPlan): Promise<TrustChange> {
 		const entries = (await this.entries(ca)) ?? [];
-		const changed = action === 'install'
+		const changed = plan.action === 'install'
 			? [`nickname "${nssNickname(ca)}" in ${this.database.dir}`]
 			: entries.filter((entry) => entry.ours).map((entry) => `${entry.where} in ${this.database.dir}`);
-		const leftInPlace = action === 'uninstall' ? entries.filter((entry) => !entry.ours).map((entry) => `${entry.where} in ${this.database.dir}`) : [];
+		const leftInPlace = plan.action === 'uninstall' ? entries.filter((entry) => !entry.ours).map((entry) => `${entry.where} in ${this.database.dir}`) : [];
 		return executePlan(this.env, this, ca, plan, { changed, leftInPlace });
 	}
 

@@ -3,8 +3,8 @@
 // Edge and (with enterprise roots, the default) Firefox read it. mkcert does the same through the
 // CryptoAPI (truststore_windows.go). UNTESTED on Windows: only command construction and output parsing
 // are covered by unit tests here.
-import { checkApproved, executePlan } from './execute';
-import type { CaIdentity, StoreDetection, TrustAction, TrustChange, TrustEnvironment, TrustPlan, TrustStatus, TrustStore } from './types';
+import { executePlan, PlannedStore } from './execute';
+import type { CaIdentity, StoreDetection, TrustAction, TrustChange, TrustEnvironment, TrustPlan, TrustStatus } from './types';
 
 /** One certificate in `certutil -store` output. */
 export interface WindowsStoreEntry {
@@ -36,12 +36,14 @@ export function parseCertutilStore(output: string): WindowsStoreEntry[] {
 	return entries;
 }
 
-export class WindowsRootStore implements TrustStore {
+export class WindowsRootStore extends PlannedStore {
 	readonly id = 'windows-user-root';
 	readonly kind = 'windows' as const;
 	readonly label = 'Windows user root store (Chrome, Edge, Firefox)';
 
-	constructor(private readonly env: TrustEnvironment) { }
+	constructor(private readonly env: TrustEnvironment) {
+		super();
+	}
 
 	async detect(): Promise<StoreDetection> {
 		if (this.env.platform !== 'win32') { return { usable: false, reason: 'Only on Windows.' }; }
@@ -71,17 +73,7 @@ export class WindowsRootStore implements TrustStore {
 		return { ...base, commands: [{ argv: ['certutil', '-user', '-delstore', 'Root', ca.sha1], privilege: 'direct', purpose: 'delete the CA from CurrentUser\\Root' }] };
 	}
 
-	install(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'install', approved);
-	}
-
-	uninstall(ca: CaIdentity, approved?: TrustPlan): Promise<TrustChange> {
-		return this.apply(ca, 'uninstall', approved);
-	}
-
-	private async apply(ca: CaIdentity, action: TrustAction, approved?: TrustPlan): Promise<TrustChange> {
-		const plan = approved ?? await this.plan(ca, action);
-		checkApproved(this, action, plan);
+	protected async execute(ca: CaIdentity, plan: TrustPlan): Promise<TrustChange> {
 		return executePlan(this.env, this, ca, plan, { changed: [`certificate ${ca.sha1} in CurrentUser\\Root`] });
 	}
 }
