@@ -4,6 +4,11 @@ import { RowFeed } from '../../../src/core/inspector/rowFeed';
 import { ROWS_CHUNK, ROWS_FIRST_CHUNK, type RowsEvent } from '../../../src/shared/protocol';
 import { init, request, sleep } from '../capture/helpers';
 
+/** Waits (up to 5 s, for a loaded machine) until `done()` holds. */
+async function until(done: () => boolean): Promise<void> {
+	for (let waited = 0; !done() && waited < 5000; waited += 10) { await sleep(10); }
+}
+
 function record(store: CaptureStore, path: string, status = 200): number {
 	const recorder = store.beginExchange(init({ request: request({ path }) }))!;
 	recorder.response({ statusCode: status, statusMessage: 'OK', headers: [['content-type', 'application/json']] });
@@ -34,7 +39,7 @@ describe('inspector row feed (host side batching)', () => {
 		assert.equal(events.length, 0);
 		feed.start();
 		assert.equal(events.length, 1, 'the newest rows go at once; the rest follows turn by turn');
-		await sleep(20);
+		await until(() => events.at(-1)!.complete === true);
 		assert.deepEqual(events.map((e) => [e.reset, Boolean(e.older), e.added.length, e.complete]), [
 			[true, false, ROWS_FIRST_CHUNK, false], [false, true, ROWS_CHUNK, false], [false, true, 10, true],
 		]);
@@ -71,7 +76,8 @@ describe('inspector row feed (host side batching)', () => {
 			for (let j = 0; j < 100; j++) record(store, `/b${i}-${j}`, 201);
 			await sleep(30);
 		}
-		await sleep(250);
+		await until(() => events.flatMap((e) => e.added).length >= 1000);
+		await sleep(150);
 		const elapsed = Date.now() - started;
 		const added = events.flatMap((e) => e.added);
 		assert.equal(added.length, 1000);
@@ -88,12 +94,13 @@ describe('inspector row feed (host side batching)', () => {
 		feed.start();
 		events.length = 0;
 		recorder.response({ statusCode: 404, statusMessage: 'Not Found', headers: [] });
-		await sleep(150);
+		await until(() => events.some((e) => e.updated.length > 0));
 		assert.deepEqual(events.flatMap((e) => e.updated).map((s) => [s.id, s.status]), [[recorder.id, 404]]);
 		events.length = 0;
 		const gone = record(store, '/short-lived');
 		store.clear();
-		await sleep(150);
+		await until(() => events.some((e) => e.removed.length > 0));
+		await sleep(150); // and nothing else arrives
 		const sent = events.flatMap((e) => e.added).map((s) => s.id);
 		assert.ok(!sent.includes(gone), 'added and removed within one batch: never sent');
 		assert.deepEqual(events.flatMap((e) => e.removed), [recorder.id]);
