@@ -4,6 +4,7 @@
 import type { RawHeaders } from '../src/shared/exchange';
 import type { BodyView, ExchangeDetails, MessageView } from '../src/shared/protocol';
 import { formatBytes, formatDuration, visible, visibleLine } from '../src/shared/summary';
+import { isUntrustedCaError } from '../src/shared/trust';
 import { button, clear, h, icon } from './dom';
 
 export type TabId = 'headers' | 'request' | 'response' | 'timing' | 'tls' | 'messages';
@@ -27,11 +28,15 @@ export interface DetailsCallbacks {
 	openInEditor(id: number, side: 'request' | 'response'): void;
 	copyText(text: string): void;
 	messageFilterChanged(text: string): void;
+	/** Switch to the Trust view (from a handshake the client failed for want of trust). */
+	openTrust(): void;
 }
 
 export class DetailsPane {
 	readonly element: HTMLDivElement;
 	private readonly title: HTMLDivElement;
+	/** Above the tabs, for a handshake the client refused because it does not trust the CA. */
+	private readonly trustNotice: HTMLDivElement;
 	private readonly tabList: HTMLDivElement;
 	private readonly tabButtons = new Map<TabId, HTMLButtonElement>();
 	private readonly panel: HTMLDivElement;
@@ -65,8 +70,12 @@ export class DetailsPane {
 		}
 		this.tabList.addEventListener('keydown', (e) => this.onTabKey(e));
 		this.panel = h('div', { class: 'tabpanel', attrs: { role: 'tabpanel', id: 'tabpanel', tabindex: '0' } });
+		this.trustNotice = h('div', { class: 'notice warning trust-notice', attrs: { role: 'note' } },
+			icon('shield'), h('span', { text: 'The client refused the proxy\'s certificate: it does not trust the TLS Lens CA.' }),
+			button('shield', 'Open Trust Doctor', () => callbacks.openTrust(), { showLabel: true, title: 'Check which stores trust the CA, and fix them' }));
+		this.trustNotice.hidden = true;
 		this.element = h('div', { class: 'details-pane', attrs: { role: 'region', 'aria-label': 'Details' } },
-			h('div', { class: 'details-header' }, this.title, actions), this.tabList, this.panel);
+			h('div', { class: 'details-header' }, this.title, actions), this.trustNotice, this.tabList, this.panel);
 		this.element.addEventListener('keydown', (e) => {
 			if (e.key === 'Escape' && !(e.target instanceof HTMLInputElement)) {
 				e.preventDefault();
@@ -94,6 +103,7 @@ export class DetailsPane {
 		this.details = details;
 		if (tab !== undefined) this.tab = tab;
 		clear(this.title);
+		this.trustNotice.hidden = !(details?.summary.kind === 'tls-error' && isUntrustedCaError(details.error ?? details.summary.error));
 		if (!details) {
 			this.title.append(h('span', { text: `#${id}` }));
 			this.renderPanelMessage('This exchange is no longer kept: the capture was cleared, the proxy stopped, or the memory budget evicted it.');

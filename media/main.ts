@@ -3,10 +3,11 @@
 // URLs after a click, and nothing captured ever becomes a link.
 import './styles.css';
 import { matches, parseFilter, type ParsedFilter } from '../src/shared/filter';
-import { MessageHandler, type HostApi, type RowsEvent, type SessionInfo, type WebviewApi as InspectorWebviewApi } from '../src/shared/protocol';
+import { MessageHandler, type HostApi, type InspectorView, type RowsEvent, type SessionInfo, type WebviewApi as InspectorWebviewApi } from '../src/shared/protocol';
 import { DetailsPane, type TabId } from './details';
 import { button, clear, h, icon, primaryButton } from './dom';
 import { perf, VirtualList, type Row } from './list';
+import { TrustView } from './trust';
 
 /** What survives hide/show and window reloads (vscode.setState). */
 interface SavedState {
@@ -17,10 +18,12 @@ interface SavedState {
 	following: boolean;
 	messageFilter: string;
 	generation?: number;
+	/** The main area: traffic, or the Trust Doctor. */
+	view: InspectorView;
 }
 
 const vscode = acquireVsCodeApi<SavedState>();
-const saved: SavedState = { filter: '', tab: 'headers', scrollTop: 0, following: true, messageFilter: '', ...(vscode.getState() ?? {}) };
+const saved: SavedState = { filter: '', tab: 'headers', scrollTop: 0, following: true, messageFilter: '', view: 'traffic', ...(vscode.getState() ?? {}) };
 
 const handler = new MessageHandler<InspectorWebviewApi, HostApi>((message) => vscode.postMessage(message), (error, type) => console.error(`[tls-lens] ${type}:`, error));
 window.addEventListener('message', (event: MessageEvent) => {
@@ -65,6 +68,9 @@ const filterHint = h('span', { class: 'filter-hint', attrs: { role: 'status', 'a
 const count = h('span', { class: 'count', attrs: { 'aria-live': 'off' } });
 const notice = h('span', { class: 'notice-text', attrs: { role: 'status', 'aria-live': 'polite' } });
 const pauseButton = button('debug-pause', 'Pause capture', () => handler.sendEvent('setPaused', { paused: !session.paused }));
+const trustButton = button('shield', 'Trust Doctor', () => setView(currentView === 'trust' ? 'traffic' : 'trust'), { title: 'Trust Doctor: does the browser trust the proxy\'s certificate?' });
+trustButton.setAttribute('aria-pressed', 'false');
+trustButton.setAttribute('aria-controls', 'trust-view');
 const toolbar = h('div', { class: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Inspector' } },
 	h('div', { class: 'filter-box' }, icon('filter'), filterInput),
 	filterHint,
@@ -74,6 +80,7 @@ const toolbar = h('div', { class: 'toolbar', attrs: { role: 'toolbar', 'aria-lab
 	pauseButton,
 	button('clear-all', 'Clear', () => handler.sendEvent('clear', {})),
 	button('save', 'Export HAR…', () => void exportHar(), { title: 'Export the listed requests as HAR' }),
+	trustButton,
 );
 const banner = h('div', { class: 'banner', attrs: { role: 'status' } });
 const empty = h('div', { class: 'empty-state' });
@@ -114,10 +121,20 @@ const details = new DetailsPane({
 		saved.messageFilter = text;
 		save();
 	},
+	openTrust: () => setView('trust'),
 });
 details.setMessageFilter(saved.messageFilter);
 
-const main = h('div', { class: 'main' }, h('div', { class: 'list-column' }, list.element, empty), details.element);
+const trustView = new TrustView({
+	report: () => handler.sendRequest('trustReport', {}),
+	fix: (id) => handler.sendRequest('trustFix', { id }),
+	close: () => setView('traffic'),
+});
+trustView.element.hidden = true;
+
+const listColumn = h('div', { class: 'list-column' }, list.element, empty);
+// The Trust view lies over the list and details, which keep their scroll position and selection under it.
+const main = h('div', { class: 'main' }, listColumn, details.element, trustView.element);
 app.append(toolbar, banner, main);
 
 // #endregion
@@ -206,6 +223,32 @@ function showNotice(text: string, error = false): void {
 
 function showError(error: unknown): void {
 	showNotice(error instanceof Error ? error.message : String(error), true);
+}
+
+// #endregion
+
+// #region views
+
+let currentView: InspectorView = 'traffic';
+
+/** Shows the traffic list (with the details) or the Trust view, which asks the host for a fresh report. */
+function setView(next: InspectorView, focus = true): void {
+	const trust = next === 'trust';
+	const changed = next !== currentView;
+	currentView = next;
+	saved.view = next;
+	save();
+	trustView.element.hidden = !trust;
+	listColumn.inert = trust;
+	details.element.inert = trust;
+	trustButton.setAttribute('aria-pressed', String(trust));
+	document.body.dataset.mainView = next;
+	if (trust) {
+		if (changed) void trustView.refresh();
+		if (focus) trustView.focus();
+	} else if (focus && changed) {
+		list.viewport.focus();
+	}
 }
 
 // #endregion
@@ -367,7 +410,19 @@ handler.onRequest('describe', () => ({
 	lastIds: view.slice(-50).map((r) => r.s.id),
 	tab: details.currentTab,
 	following: list.following,
+	mainView: currentView,
 }));
+handler.onEvent('showView', ({ view }) => {
+	const next = view === 'trust' ? 'trust' : 'traffic';
+	// Asked to show the Trust view it already shows: check again (setView refreshes only on a change).
+	if (next === 'trust' && currentView === 'trust') void trustView.refresh();
+	setView(next);
+});
+handler.onEvent('applyTrustFix', ({ id }) => {
+	if (typeof id !== 'string') return;
+	if (currentView !== 'trust') setView('trust', false);
+	void trustView.applyFix(id);
+});
 handler.onEvent('notice', ({ text, error }) => showNotice(String(text), Boolean(error)));
 
 async function exportHar(): Promise<void> {
@@ -401,7 +456,11 @@ function onFilterInput(): void {
 		applyFilter();
 	});
 }
-filterInput.addEventListener('input', onFilterInput);
+filterInput.addEventListener('input', () => {
+	// Filtering is about the list: show it.
+	if (currentView === 'trust') setView('traffic', false);
+	onFilterInput();
+});
 filterInput.addEventListener('keydown', (e) => {
 	if (e.key === 'Escape') {
 		e.preventDefault();
@@ -431,6 +490,7 @@ void handler.sendRequest('ready', {}).then(({ session: s, platform }) => {
 	renderSession();
 	if (saved.following) list.scrollToEnd();
 	if (filter.errors.length > 0) filterHint.textContent = filter.errors.join('; ');
+	if (saved.view === 'trust') setView('trust', false);
 });
 renderSession();
 updateChrome();

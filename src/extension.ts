@@ -32,8 +32,8 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	const { channel, logger } = createLog();
 	controller = new ProxyController(logger, context.globalStorageUri);
 	const proxy = controller;
-	const inspector = new Inspector(proxy, context.extensionUri, logger);
 	const trust = new TrustUi(context, logger, proxy);
+	const inspector = new Inspector(proxy, context.extensionUri, logger, trust);
 	const reportTrustError = (error: unknown) => {
 		logger.error(`Trust: ${(error as Error).message ?? String(error)}`);
 		void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message ?? String(error)}`, 'Show Log').then((choice) => choice && channel.show());

@@ -7,6 +7,7 @@
  */
 import type { BodyInfo, CapturedRequest, CapturedResponse, ExchangeId, ExchangeTimings, TlsDetails } from './exchange';
 import type { ExchangeSummary, TimingPhase } from './summary';
+import type { TrustFixResult, TrustReportView } from './trust';
 
 // #region data
 
@@ -138,7 +139,12 @@ export interface WebviewDescription {
 	readonly lastIds: readonly ExchangeId[];
 	readonly tab: string;
 	readonly following: boolean;
+	/** The main area: the traffic list or the Trust Doctor. */
+	readonly mainView: InspectorView;
 }
+
+/** What the inspector's main area shows. */
+export type InspectorView = 'traffic' | 'trust';
 
 // #endregion
 
@@ -164,6 +170,13 @@ export interface HostApi extends ProtocolSide {
 		/** Resends the request through the proxy; resolves to the new row's status, or an error message. */
 		replay: { params: { id: ExchangeId }; result: { ok: boolean; status?: number; error?: string } };
 		openInEditor: { params: { id: ExchangeId; side: 'request' | 'response' }; result: boolean };
+		/** Runs the Trust Doctor's checks (as the "TLS Lens: Trust Doctor" command does). */
+		trustReport: { params: Record<string, never>; result: TrustReportView };
+		/**
+		 * Applies the one-click fix of check `id` from the host's latest report, through the command's
+		 * code path (consent modals included), then runs the checks again.
+		 */
+		trustFix: { params: { id: string }; result: TrustFixResult };
 	};
 	readonly events: {
 		clear: Record<string, never>;
@@ -190,6 +203,10 @@ export interface WebviewApi extends ProtocolSide {
 		focusFilter: { text?: string };
 		/** A short notice in the toolbar (export done, replay failed …). */
 		notice: { text: string; error?: boolean };
+		/** Switch the main area (the Trust view asks for a fresh report when it opens). */
+		showView: { view: InspectorView };
+		/** Apply check `id`'s fix as its button in the Trust view would (the extension's test API). */
+		applyTrustFix: { id: string };
 	};
 }
 

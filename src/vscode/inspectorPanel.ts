@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as vscode from 'vscode';
 import type { CaptureStore, Logger, RowFeed } from '../core';
+import type { CaIdentity, DoctorCheck } from '../core/trust';
 import type { ExchangeId } from '../shared/exchange';
 import { toFetch } from '../shared/fetchSnippet';
 import { MessageHandler, type HostApi, type SessionInfo, type WebviewApi, type WebviewDescription } from '../shared/protocol';
+import { trustCheckView, type TrustFixResult, type TrustReportView } from '../shared/trust';
 import { Command } from './contributions';
 import { loadEngine } from './engine';
 import type { ProxyController, ProxyState } from './proxyController';
@@ -35,6 +37,16 @@ export interface InspectorApi {
 	describeWebview(): Promise<WebviewDescription>;
 	/** Exports the exchanges that pass `filter` to `target` (no dialog); resolves to the file's path. */
 	exportHar(target: vscode.Uri, filter?: string): Promise<string | undefined>;
+	/** Switches the webview to its Trust view; resolves with the doctor's report the webview was sent. */
+	showTrust(): Promise<TrustReportView>;
+	/** Asks the webview to apply check `id`'s fix as its button would; resolves with the host's answer. */
+	applyTrustFix(id: string): Promise<TrustFixResult>;
+}
+
+/** The Trust Doctor as the panel's Trust view uses it: TrustUi, the same code the command runs. */
+export interface TrustDoctor {
+	checkup(): Promise<{ checks: readonly DoctorCheck[]; ca: CaIdentity }>;
+	fixCheck(checkId: string): Promise<boolean>;
 }
 
 /**
@@ -51,6 +63,7 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 		private readonly controller: ProxyController,
 		private readonly extensionUri: vscode.Uri,
 		private readonly logger: Logger,
+		private readonly trust: TrustDoctor,
 	) {
 		this.disposables.push(this.handledEmitter, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
 			deserializeWebviewPanel: async (panel) => {
@@ -79,18 +92,31 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 		await this.panel!.whenReady();
 	}
 
-	async select(id: ExchangeId): Promise<unknown> {
+	select(id: ExchangeId): Promise<unknown> {
+		return this.postAndAwait('select', { id }, 'details', (params) => (params as { id?: unknown }).id === id);
+	}
+
+	showTrust(): Promise<TrustReportView> {
+		return this.postAndAwait('showView', { view: 'trust' }, 'trustReport', () => true) as Promise<TrustReportView>;
+	}
+
+	applyTrustFix(id: string): Promise<TrustFixResult> {
+		return this.postAndAwait('applyTrustFix', { id }, 'trustFix', (params) => (params as { id?: unknown }).id === id) as Promise<TrustFixResult>;
+	}
+
+	/** Posts an event to the webview and resolves with the result of the first matching request it makes in answer. */
+	private async postAndAwait<K extends keyof WebviewApi['events'] & string>(type: K, body: WebviewApi['events'][K], answer: HandledRequest['type'], matches: (params: unknown) => boolean): Promise<unknown> {
 		const panel = this.panel;
 		if (!panel) { throw new Error('the inspector is not open'); }
 		await panel.whenReady();
 		return new Promise((resolve) => {
 			const sub = this.onDidHandleRequest((handled) => {
-				if (handled.type === 'details' && (handled.params as { id?: unknown }).id === id) {
+				if (handled.type === answer && matches(handled.params)) {
 					sub.dispose();
 					resolve(handled.result);
 				}
 			});
-			panel.post('select', { id });
+			panel.post(type, body);
 		});
 	}
 
@@ -113,7 +139,7 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 	private adopt(webviewPanel: vscode.WebviewPanel): void {
 		// A revived panel keeps the options it was created with; set what matters again.
 		webviewPanel.webview.options = webviewOptions(this.extensionUri);
-		const panel = new InspectorPanel(webviewPanel, this.controller, this.extensionUri, this.logger, (handled) => this.handledEmitter.fire(handled));
+		const panel = new InspectorPanel(webviewPanel, this.controller, this.extensionUri, this.logger, this.trust, (handled) => this.handledEmitter.fire(handled));
 		this.panel = panel;
 		webviewPanel.onDidDispose(() => {
 			if (this.panel === panel) { this.panel = undefined; }
@@ -147,6 +173,7 @@ class InspectorPanel implements vscode.Disposable {
 		private readonly controller: ProxyController,
 		private readonly extensionUri: vscode.Uri,
 		private readonly logger: Logger,
+		private readonly trust: TrustDoctor,
 		private readonly onHandled: (handled: HandledRequest) => void,
 	) {
 		this.handler = new MessageHandler<HostApi, WebviewApi>(
@@ -316,6 +343,21 @@ class InspectorPanel implements vscode.Disposable {
 			return true;
 		});
 
+		answer('trustReport', () => this.trustReport());
+		answer('trustFix', async ({ id }) => {
+			let applied = false;
+			let error: string | undefined;
+			if (typeof id === 'string') {
+				try {
+					applied = await this.trust.fixCheck(id);
+				} catch (e) {
+					error = e instanceof Error ? e.message : String(e);
+					this.logger.error(`[inspector] Trust Doctor fix for ${id} failed: ${error}`);
+				}
+			}
+			return { applied, ...(error !== undefined ? { error } : {}), report: await this.trustReport() };
+		});
+
 		h.onEvent('clear', () => {
 			this.store?.clear();
 			this.feed.snapshot();
@@ -335,6 +377,17 @@ class InspectorPanel implements vscode.Disposable {
 			void vscode.commands.executeCommand(id, ...(command === 'openSettings' ? ['tlsLens.capture'] : []));
 		});
 		h.onEvent('selected', () => undefined);
+	}
+
+	private async trustReport(): Promise<TrustReportView> {
+		try {
+			const { checks, ca } = await this.trust.checkup();
+			return { ca: { commonName: ca.commonName, fingerprint256: ca.fingerprint256, certPath: ca.certPath }, checks: checks.map(trustCheckView) };
+		} catch (error) {
+			const message = error instanceof Error ? error.message : String(error);
+			this.logger.error(`[inspector] Trust Doctor could not run: ${message}`);
+			return { checks: [], error: message };
+		}
 	}
 
 	private html(): string {

@@ -59,6 +59,8 @@ export class TrustUi implements vscode.Disposable {
 	readonly options: TrustUiOptions = {};
 	hooks: TrustUiHooks;
 	private readonly disposables: vscode.Disposable[] = [];
+	/** The latest checkup's results: what fixCheck looks a check id up in. */
+	private lastChecks: DoctorCheck[] = [];
 
 	constructor(
 		private readonly context: vscode.ExtensionContext,
@@ -145,6 +147,18 @@ export class TrustUi implements vscode.Disposable {
 
 	/** "TLS Lens: Trust Doctor": runs the checks, shows them, applies the fix the user picks. */
 	async doctor(): Promise<DoctorCheck[]> {
+		const { checks, ca } = await this.checkup();
+		const picked = await this.hooks.showDoctor(checks);
+		if (picked === 'report') {
+			await this.hooks.showMarkdown(doctorReport(checks, ca));
+		} else if (picked?.fix) {
+			await this.applyFix(picked);
+		}
+		return checks;
+	}
+
+	/** Runs the Trust Doctor's checks without showing them (the command and the inspector's Trust view). */
+	async checkup(): Promise<{ checks: DoctorCheck[]; ca: CaIdentity }> {
 		const { stored, ca } = await this.openCa();
 		const trust = loadEngine().trust;
 		const settings = readSettings();
@@ -161,13 +175,20 @@ export class TrustUi implements vscode.Disposable {
 			keepHsts: settings.keepHsts,
 		});
 		checks.push(this.nodeCheck(await this.nodeEnvValue(ca)));
-		const picked = await this.hooks.showDoctor(checks);
-		if (picked === 'report') {
-			await this.hooks.showMarkdown(doctorReport(checks, ca));
-		} else if (picked?.fix) {
-			await this.applyFix(picked);
-		}
-		return checks;
+		this.lastChecks = checks;
+		return { checks, ca };
+	}
+
+	/**
+	 * Applies the fix of the check `checkId` as the latest checkup reported it (the inspector's Trust
+	 * view names checks, never fixes or their arguments). False when that check has no fix.
+	 */
+	async fixCheck(checkId: string): Promise<boolean> {
+		const check = this.lastChecks.find((c) => c.id === checkId) ?? (await this.checkup()).checks.find((c) => c.id === checkId);
+		if (!check?.fix) { return false; }
+		this.logger.info(`Trust Doctor: applying "${check.fix.label}" for ${check.id}.`);
+		await this.applyFix(check);
+		return true;
 	}
 
 	/** Applies a doctor check's one-click fix (asking first wherever something on disk changes). */

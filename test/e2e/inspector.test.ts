@@ -1,10 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { rootCertificates } from 'node:tls';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startVite, type ViteServer } from '../fixtures/devServers';
@@ -182,6 +184,48 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await setFilter('');
 	});
 
+	it('comes back after a window reload: the serializer revives it with its filter and tab; the capture went with the old extension host', async () => {
+		// Selection and tab first, the filter last: state saved with this filter holds the rest too.
+		await setFilter('type:json');
+		await row('/api/info.json').click();
+		await tab('Timing').click();
+		await setFilter('type:json method:GET');
+		await row('/api/info.json').waitFor();
+		// VS Code for the Web writes UI state (webview state included) to IndexedDB every few seconds when
+		// idle, not on unload: a reload right after a change loses it (microsoft/vscode#127166). Wait until
+		// it holds ours, as it would for anyone who did not reload within seconds of typing.
+		await persistedState(page, 'type:json method:GET');
+		const before = frame;
+		await page.reload();
+		await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+		// No command: the WebviewPanelSerializer (onWebviewPanel activation) revives the panel.
+		frame = await inspectorFrame(page, 60_000);
+		assert.notEqual(frame, before);
+		assert.equal(await frame.getByRole('textbox', { name: 'Filter requests' }).inputValue(), 'type:json method:GET');
+		// The extension host restarted with the window, and the proxy and its capture with it: no rows,
+		// and the selection (an exchange that no longer exists) is dropped rather than shown empty.
+		await frame.getByText('The proxy is not running.').waitFor({ timeout: 10_000 });
+		assert.equal(await frame.locator('body').getAttribute('data-rows'), '0');
+		assert.equal(await frame.locator('.row.selected').count(), 0);
+		assert.equal(await frame.locator('.details-pane').isVisible(), false);
+		// Start again: the filter applies to the new capture, and the next selection opens on the saved tab.
+		await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
+		const candidate = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: `127.0.0.1:${vite.port}` });
+		await candidate.waitFor({ timeout: 20_000 });
+		await candidate.click();
+		port = await proxyPort(page, vite.port);
+		const appPage = await appContext.newPage();
+		await appPage.goto(`https://localhost:${port}/`);
+		await appPage.locator('#info').filter({ hasText: 'TLS Lens demo' }).waitFor({ timeout: 20_000 });
+		await row('/api/info.json').waitFor({ timeout: 10_000 });
+		await frame.locator('body[data-view="1"]').waitFor();
+		await settle();
+		await row('/api/info.json').click();
+		await frame.getByText('Waiting (TTFB)').waitFor();
+		assert.equal(await tab('Timing').getAttribute('aria-selected'), 'true');
+		await setFilter('');
+	});
+
 	it('screenshots in dark, light and high-contrast themes', async () => {
 		// Give the panel the window, as someone inspecting traffic would.
 		await runCommand(page, 'View: Single Column Editor Layout');
@@ -264,7 +308,79 @@ describe('Traffic inspector in the VS Code UI', function () {
 			await evil.close();
 		}
 	});
+
+	it('opens the Trust Doctor from a handshake the client refused, shows every check as text, and applies a fix', async () => {
+		// curl trusting some other CA refuses the proxy's certificate with an "unknown ca" alert.
+		const otherCa = path.join(work, 'other-ca.pem');
+		writeFileSync(otherCa, rootCertificates[0]);
+		const exit = await new Promise<number>((resolve) => execFile('curl', ['-sS', '--cacert', otherCa, `https://localhost:${port}/`], (error) => resolve(error ? Number((error as { code?: number }).code) : 0)));
+		assert.equal(exit, 60, 'curl: certificate problem');
+		await setFilter('type:tls');
+		await row('localhost').click();
+		await frame.getByText(/does not trust the TLS Lens CA/).first().waitFor();
+		await frame.getByRole('button', { name: 'Open Trust Doctor' }).click();
+		const view = frame.getByRole('region', { name: 'Trust Doctor' });
+		await view.waitFor();
+		assert.equal(await frame.getByRole('button', { name: 'Trust Doctor', exact: true }).getAttribute('aria-pressed'), 'true');
+		// The checks, each with its status in words (this test VS Code is a remote window: one store note).
+		await view.locator('.trust-check[data-check="leaf:validates"]').filter({ hasText: 'OK: A leaf for localhost' }).waitFor({ timeout: 20_000 });
+		await view.locator('.trust-check[data-check="store:remote"]').filter({ hasText: /Note: Remote window/ }).waitFor();
+		await view.locator('.trust-check[data-check="ca:expiry"]').filter({ hasText: /OK: The CA is valid for \d+ more days/ }).waitFor();
+		await view.locator('.trust-check[data-check^="trap:localhost"]').waitFor();
+		for (const group of ['Trust stores', 'Certificates', 'Traps']) { await view.getByRole('heading', { name: group }).waitFor(); }
+		await page.screenshot({ path: path.join(output, 'inspector-trust.png') });
+		// One-click fix, through the command's code path: Node in terminals trusts the CA afterwards.
+		const node = view.locator('.trust-check[data-check="node:extra-ca-certs"]');
+		await node.filter({ hasText: 'Node in integrated terminals does not trust the CA' }).waitFor();
+		await node.getByRole('button', { name: /^Set NODE_EXTRA_CA_CERTS in terminals/ }).click();
+		await node.filter({ hasText: 'Node in integrated terminals trusts the CA' }).waitFor({ timeout: 20_000 });
+		assert.equal(await node.getByRole('button').count(), 0, 'fixed: no button any more');
+		await view.getByText(/finished; the checks below ran again/).waitFor();
+		// Text only: no links, no markup from the report.
+		assert.equal(await view.locator('a, img, iframe').count(), 0);
+		// Keyboard: Esc goes back to the traffic, the toolbar button (Enter) opens the view again.
+		await page.keyboard.press('Escape');
+		await view.waitFor({ state: 'hidden' });
+		await frame.locator('.row.selected:not([hidden])').filter({ hasText: 'TLS alert' }).waitFor();
+		await frame.getByRole('button', { name: 'Trust Doctor', exact: true }).focus();
+		await page.keyboard.press('Enter');
+		await view.waitFor();
+		await view.locator('.trust-check').first().waitFor();
+		await page.keyboard.press('Escape');
+		await view.waitFor({ state: 'hidden' });
+		await setFilter('');
+	});
 });
+
+/**
+ * Waits until VS Code for the Web has written `needle` (a value in the inspector's saved state) to its
+ * IndexedDB UI state (databases `vscode-web-state-db-*`), which it does every few seconds when idle.
+ */
+async function persistedState(page: Page, needle: string, timeoutMs = 30_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		// Evaluated in the workbench page (a string: this file is type-checked without the DOM library).
+		const found = await page.evaluate(`(async () => {
+			const request = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+			for (const { name } of await indexedDB.databases()) {
+				if (!name || !name.startsWith('vscode-web-state-db-')) continue;
+				const db = await request(indexedDB.open(name));
+				try {
+					for (const store of Array.from(db.objectStoreNames)) {
+						const values = await request(db.transaction(store, 'readonly').objectStore(store).getAll());
+						if (values.some((v) => typeof v === 'string' && v.includes(${JSON.stringify(needle)}))) return true;
+					}
+				} finally {
+					db.close();
+				}
+			}
+			return false;
+		})()`);
+		if (found) { return; }
+		if (Date.now() > deadline) { throw new Error(`VS Code did not persist the webview state (${needle}) within ${timeoutMs / 1000} s`); }
+		await page.waitForTimeout(500);
+	}
+}
 
 function writeSettings(app: string, extra: Record<string, unknown>): void {
 	const file = path.join(app, '.vscode/settings.json');

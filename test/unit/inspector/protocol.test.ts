@@ -19,12 +19,12 @@ describe('inspector message protocol', () => {
 			return undefined;
 		});
 		host.onRequest('copyAs', ({ id, format }) => id === 3 && format === 'curl');
-		webview.onRequest('describe', () => ({ rows: 2, view: 1, filter: 'x', lastIds: [2], tab: 'headers', following: true }));
+		webview.onRequest('describe', () => ({ rows: 2, view: 1, filter: 'x', lastIds: [2], tab: 'headers', following: true, mainView: 'traffic' }));
 		// The slow answer to the first request must not be taken for the second one's.
 		const [slow, fast] = await Promise.all([webview.sendRequest('details', { id: 1 }), webview.sendRequest('copyAs', { id: 3, format: 'curl' })]);
 		assert.equal(slow, undefined);
 		assert.equal(fast, true);
-		assert.deepEqual(await host.sendRequest('describe', {}), { rows: 2, view: 1, filter: 'x', lastIds: [2], tab: 'headers', following: true });
+		assert.deepEqual(await host.sendRequest('describe', {}), { rows: 2, view: 1, filter: 'x', lastIds: [2], tab: 'headers', following: true, mainView: 'traffic' });
 	});
 
 	it('delivers events, and turns handler failures into error responses', async () => {
