@@ -1,7 +1,6 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { LeafIssuer, openCa, type StoredCa } from '../../../src/core/certs';
@@ -157,11 +156,4 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'co
 }
 
 
-/** A port that was free a moment ago (bound and released on 127.0.0.1). */
-export async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const port = (server.address() as net.AddressInfo).port;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
-}
+export { freePort } from '../../fixtures/devServers';
