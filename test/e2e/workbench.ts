@@ -15,11 +15,17 @@ export async function trustWorkspace(page: Page): Promise<void> {
 	await page.locator('.statusbar-item').filter({ hasText: 'Restricted Mode' }).waitFor({ state: 'detached', timeout: 20_000 });
 }
 
-/** F1, type the command's title, pick it. */
+/**
+ * F1, type the command's title, pick it. Waits for a previous palette to be closed first: an F1 pressed
+ * while it is still closing lands on an inert input that then disappears. (Not after: a command such as
+ * Start TLS Proxy opens its own quick pick in the same widget.)
+ */
 export async function runCommand(page: Page, title: string): Promise<void> {
+	const widget = page.locator('.quick-input-widget');
+	const input = widget.locator('input');
+	await widget.waitFor({ state: 'hidden', timeout: 10_000 });
 	await page.keyboard.press('F1');
-	const input = page.locator('.quick-input-widget input');
-	await input.waitFor();
+	await input.waitFor({ state: 'visible' });
 	await input.fill(`>${title}`);
 	await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first().click();
 }
