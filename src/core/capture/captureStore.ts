@@ -1,6 +1,11 @@
-import type { BodyInfo, CapturedResponse, Exchange, ExchangeId, ExchangeState, RawHeaders } from '../../shared/exchange';
+import type { Exchange, ExchangeId } from '../../shared/exchange';
 import { silentLogger, type Logger } from '../logger';
+import { CaptureEntry, Queued, STRING_COST, type EntryHost } from './captureEntry';
+import { EntryList } from './entryList';
+import { EntryRecorder } from './entryRecorder';
 import { Emitter, type Event } from './events';
+import { SlabLog } from './slabLog';
+import { TimingTable } from './timingTable';
 import type { CaptureSink, ExchangeInit, ExchangeRecorder, TlsFailureInit } from './types';
 
 /** Options of a {@link CaptureStore}. */
@@ -32,7 +37,7 @@ export type BodySide = 'request' | 'response';
 export interface CaptureStats {
 	/** Exchanges currently kept. */
 	readonly count: number;
-	/** Estimated bytes held: kept body bytes, WebSocket payloads and a per-record estimate. */
+	/** Estimated bytes held: the slabs holding header blocks and bodies, WebSocket payloads, and a per-record estimate. */
 	readonly usedBytes: number;
 	readonly budgetBytes: number;
 	/** Exchanges evicted to stay within the budget since creation (or the last `clear()`). */
@@ -43,247 +48,48 @@ export interface CaptureStats {
 
 const MiB = 1024 * 1024;
 
-// Memory estimates for what is not body bytes, measured on Node 20 / V8 11 with the heap test in
-// test/unit/capture/captureStore.test.ts: the record, its timings and body infos, the recorder, the map
-// slot; a header pair (array + two strings); a string; a kept chunk (Buffer object + backing store
-// header); a WebSocket message object. RECORD_COST was raised from the heap test's 700 after measuring
-// exchanges captured through the proxy (real parser strings, h2 header sets): live heap + ArrayBuffer
-// growth per kept exchange ran 100-270 bytes over the estimate (bench: --expose-gc, W1 and W4 loads).
-const RECORD_COST = 950;
+// Memory estimates for what is not slab bytes (the slab log is charged whole: every slab held, written
+// or not), measured on Node 20 / V8 11 (heap growth after GC minus slab bytes, 50,000 exchanges, and the
+// heap test in test/unit/capture/captureStore.test.ts): a record, i.e. the entry object (~310 bytes), its
+// list slots and timing row, ~380 bytes in all; the TLS details and client string of its connection
+// (shared by the connection's exchanges under keep-alive, so an over-estimate there). The per-part
+// constants are in captureEntry.ts.
+const RECORD_COST = 400;
 const TLS_COST = 64;
-const HEADER_COST = 96;
-const STRING_COST = 32;
-const CHUNK_COST = 160;
-const MESSAGE_COST = 240;
-
-const EMPTY = Buffer.alloc(0);
 
 /** At most this much below the budget is freed by one eviction pass (see enforceBudget). */
 const EVICTION_SLACK = MiB;
 
-// Where an entry is in the current (not yet delivered) batch.
-const enum Queued { No, Added, Updated }
-
-/** The store's side of an entry, kept narrow so that entries do not reach into the store. */
-interface Ledger {
-	readonly bodyLimit: number;
-	now(): number;
-	charge(entry: Entry, bytes: number): void;
-	changed(entry: Entry): void;
-	fault(where: string, error: unknown): void;
-}
-
 /**
- * A kept copy of `chunk` that does not pin more memory than it is charged for. Chunks are often views
- * into a bigger buffer (the socket's read buffer, Node's 8 KiB allocation pool): keeping such a view
- * keeps the whole backing store alive, which the budget would not see. Views that cover at least half
- * of their backing store are kept as they are (no copy on the common path of large reads).
+ * Released entries kept for reuse. An eviction pass frees up to EVICTION_SLACK, a few hundred small
+ * exchanges, which the next ones reuse; beyond this many the rest are left to the GC (so a store that
+ * shrinks does not keep its peak's entries: at most ~1 MiB of them, not charged).
  */
-function retainable(chunk: Buffer): Buffer {
-	if (chunk.byteLength * 2 >= chunk.buffer.byteLength) return chunk;
-	const copy = Buffer.allocUnsafeSlow(chunk.byteLength);
-	chunk.copy(copy);
-	return copy;
-}
+const MAX_SPARE_ENTRIES = 2048;
 
-/** The bytes a kept buffer (from {@link retainable}) pins: its whole backing store. */
-function retainedBytes(kept: Uint8Array): number {
-	return kept.byteLength === 0 ? 0 : kept.buffer.byteLength;
-}
+/** Slabs are 1/64 of the budget (a power of two between these), so that a partly used one is small. */
+const MIN_SLAB = 4 * 1024;
+const MAX_SLAB = MiB;
 
-function headersCost(headers: RawHeaders): number {
-	let bytes = STRING_COST + headers.length * HEADER_COST;
-	for (let i = 0; i < headers.length; i++) {
-		const header = headers[i];
-		bytes += header[0].length + header[1].length;
-	}
-	return bytes;
-}
-
-function emptyBody(): BodyInfo {
-	return { size: 0, captured: 0, truncated: false };
-}
-
-/** One kept exchange and the recorder the proxy feeds it through. */
-class Entry implements ExchangeRecorder {
-	readonly requestChunks: Buffer[] = [];
-	readonly responseChunks: Buffer[] = [];
-	/** Bytes charged to the budget for this entry. */
-	cost = 0;
-	/** False once evicted, cleared or disposed: later calls are ignored. */
-	live = true;
-	queued = Queued.No;
-	/** WebSocket messages dropped from the front under memory pressure. */
-	droppedMessages = 0;
-
-	constructor(
-		readonly exchange: Exchange,
-		private readonly ledger: Ledger,
-		private readonly startMonotonic: number,
-	) { }
-
-	get id(): ExchangeId {
-		return this.exchange.id;
-	}
-
-	get pending(): boolean {
-		return this.exchange.state === 'pending';
-	}
-
-	private get accepting(): boolean {
-		return this.live && this.exchange.state === 'pending';
-	}
-
-	private offset(): number {
-		return this.ledger.now() - this.startMonotonic;
-	}
-
-	requestBody(chunk: Buffer): void {
-		if (!this.accepting) return;
-		try {
-			this.append(this.exchange.requestBody, this.requestChunks, chunk);
-		} catch (error) {
-			this.ledger.fault('requestBody', error);
-		}
-	}
-
-	responseBody(chunk: Buffer): void {
-		if (!this.accepting) return;
-		try {
-			this.append(this.exchange.responseBody, this.responseChunks, chunk);
-		} catch (error) {
-			this.ledger.fault('responseBody', error);
-		}
-	}
-
-	upstreamConnected(reused: boolean): void {
-		if (!this.accepting || reused) return;
-		this.exchange.timings.upstreamConnect = this.offset();
-		this.ledger.changed(this);
-	}
-
-	requestSent(): void {
-		if (!this.accepting) return;
-		this.exchange.timings.requestSent = this.offset();
-		this.ledger.changed(this);
-	}
-
-	response(response: CapturedResponse): void {
-		if (!this.accepting) return;
-		try {
-			this.exchange.timings.responseStart = this.offset();
-			this.exchange.response = response;
-			this.ledger.changed(this);
-			this.ledger.charge(this, STRING_COST + response.statusMessage.length + headersCost(response.headers));
-		} catch (error) {
-			this.ledger.fault('response', error);
-		}
-	}
-
-	webSocketMessage(message: { direction: 'client' | 'server'; opcode: number; size: number; payload: Buffer; truncated: boolean; compressed: boolean }): void {
-		const messages = this.exchange.messages;
-		if (!this.accepting || messages === undefined) return;
-		try {
-			let payload = message.payload;
-			let truncated = message.truncated;
-			if (payload.byteLength > this.ledger.bodyLimit) {
-				// The parser may have been given a larger cap than ours; ours wins. Copy, so that the
-				// cut-off part is not kept alive behind the view.
-				payload = Buffer.from(payload.subarray(0, this.ledger.bodyLimit));
-				truncated = true;
-			}
-			payload = payload.byteLength === 0 ? EMPTY : retainable(payload);
-			messages.push({
-				direction: message.direction,
-				opcode: message.opcode,
-				size: message.size,
-				time: this.offset(),
-				payload,
-				truncated,
-				compressed: message.compressed,
-			});
-			this.ledger.changed(this);
-			this.ledger.charge(this, MESSAGE_COST + retainedBytes(payload));
-		} catch (error) {
-			this.ledger.fault('webSocketMessage', error);
-		}
-	}
-
-	finish(state: Exclude<ExchangeState, 'pending'>, error?: string): void {
-		if (!this.accepting) return;
-		const exchange = this.exchange;
-		exchange.state = state;
-		exchange.timings.end = this.offset();
-		this.ledger.changed(this);
-		if (error !== undefined) {
-			exchange.error = error;
-			this.ledger.charge(this, STRING_COST + error.length);
-		}
-	}
-
-	/**
-	 * Drops the oldest WebSocket messages until at least `bytes` are freed (or none are left).
-	 * Returns the bytes freed; the caller un-charges them.
-	 */
-	trimMessages(bytes: number): number {
-		const messages = this.exchange.messages;
-		if (messages === undefined || messages.length === 0) return 0;
-		let freed = 0;
-		let count = 0;
-		while (count < messages.length && freed < bytes) {
-			freed += MESSAGE_COST + retainedBytes(messages[count].payload);
-			count++;
-		}
-		messages.splice(0, count);
-		this.droppedMessages += count;
-		return freed;
-	}
-
-	/** Lets go of everything this entry holds; the proxy may still hold the recorder for a while. */
-	release(): void {
-		this.live = false;
-		this.requestChunks.length = 0;
-		this.responseChunks.length = 0;
-		if (this.exchange.messages) this.exchange.messages.length = 0;
-	}
-
-	private append(info: BodyInfo, chunks: Buffer[], chunk: Buffer): void {
-		const length = chunk.byteLength;
-		if (length === 0) return;
-		info.size += length;
-		if (!info.truncated) {
-			const room = this.ledger.bodyLimit - info.captured;
-			let kept: Buffer | undefined;
-			if (length <= room) {
-				kept = retainable(chunk);
-				info.captured += length;
-			} else {
-				// Copy the part we keep: a view would keep the whole chunk alive.
-				if (room > 0) {
-					kept = Buffer.from(chunk.subarray(0, room));
-					info.captured += room;
-				}
-				info.truncated = true;
-			}
-			if (kept !== undefined) {
-				chunks.push(kept);
-				this.ledger.changed(this);
-				this.ledger.charge(this, CHUNK_COST + retainedBytes(kept));
-				return;
-			}
-		}
-		this.ledger.changed(this);
-	}
+function slabSizeFor(budget: number): number {
+	let size = MIN_SLAB;
+	while (size < MAX_SLAB && size * 2 <= budget / 64) size *= 2;
+	return size;
 }
 
 /**
  * Keeps captured exchanges in memory for the inspector and for export, within a byte budget.
  *
  * The proxy feeds it through the {@link CaptureSink} contract; the UI reads it with {@link list},
- * {@link get} and {@link body} and follows it through {@link onDidChange}. Memory is accounted as kept
- * body bytes, WebSocket payloads and an estimate per record; beyond the budget the oldest finished
- * exchanges are evicted first, then old messages of still-open WebSockets are dropped, and only when
- * that is not enough (more than one body cap over) are the oldest in-flight exchanges evicted too.
+ * {@link get} and {@link body} and follows it through {@link onDidChange}. Memory is accounted as the
+ * slabs of the log that holds header blocks and body bytes (see {@link SlabLog}; every slab held counts
+ * whole), WebSocket payloads, and an estimate per record; beyond the budget the oldest finished exchanges
+ * are evicted first, then old messages of still-open WebSockets are dropped, and only when that is not
+ * enough (more than one body cap over) are the oldest in-flight exchanges evicted too.
+ *
+ * On the proxy's path a record is one reused object with plain fields plus bytes copied into the log:
+ * the public {@link Exchange} objects are built only for readers (see {@link CaptureEntry.materialise}),
+ * so with nobody reading (the CLI) none are built at all.
  */
 export class CaptureStore implements CaptureSink {
 	readonly bodyLimit: number;
@@ -292,19 +98,27 @@ export class CaptureStore implements CaptureSink {
 
 	private readonly logger: Logger;
 	/** In arrival order, so iteration starts with the oldest. */
-	private readonly entries = new Map<ExchangeId, Entry>();
-	private readonly ledger: Ledger;
+	private readonly entries = new EntryList<CaptureEntry>();
+	private readonly spareEntries: CaptureEntry[] = [];
+	private readonly log: SlabLog;
+	private readonly timings = new TimingTable();
+	private readonly host: EntryHost;
 	private readonly changeEmitter: Emitter<CaptureChange>;
 	private nextId = 1;
-	private usedBytes = 0;
+	/** Bytes charged to entries; the slab log's held bytes come on top. */
+	private recordBytes = 0;
 	private evictedCount = 0;
 	private droppedMessageCount = 0;
 	private faults = 0;
 	private isPaused = false;
 	private disposed = false;
 
-	private batchAdded: Entry[] = [];
-	private batchUpdated: Entry[] = [];
+	// Entries of the current batch, each with the generation it was queued in: an entry may be evicted
+	// and reused for another exchange before the batch is delivered.
+	private batchAdded: CaptureEntry[] = [];
+	private batchAddedGenerations: number[] = [];
+	private batchUpdated: CaptureEntry[] = [];
+	private batchUpdatedGenerations: number[] = [];
 	private batchRemoved: ExchangeId[] = [];
 	private timer: NodeJS.Timeout | undefined;
 	private readonly flushBound = () => this.flush();
@@ -317,13 +131,23 @@ export class CaptureStore implements CaptureSink {
 		this.budgetBytes = Math.max(0, Math.floor(options.budgetBytes ?? 64 * MiB));
 		this.batchIntervalMs = Math.max(0, options.batchIntervalMs ?? 100);
 		this.logger = options.logger ?? silentLogger;
+		this.log = new SlabLog(slabSizeFor(this.budgetBytes));
 		this.changeEmitter = new Emitter<CaptureChange>((error) => this.logger.error(`[capture] change listener failed: ${String(error)}`));
 		this.onDidChange = this.changeEmitter.event;
-		this.ledger = {
+		this.host = {
 			bodyLimit: this.bodyLimit,
-			now: () => performance.now(),
-			charge: (entry, bytes) => this.charge(entry, bytes),
+			log: this.log,
+			timings: this.timings,
+			charge: (entry, bytes) => {
+				// NaN (sizes of a non-string a buggy caller passed) must not poison the accounting.
+				if (bytes !== bytes) return;
+				entry.cost += bytes;
+				this.recordBytes += bytes;
+			},
 			changed: (entry) => this.changed(entry),
+			settle: () => {
+				if (this.recordBytes + this.log.heldBytes > this.budgetBytes) this.enforceBudget();
+			},
 			fault: (where, error) => this.fault(where, error),
 		};
 	}
@@ -345,27 +169,18 @@ export class CaptureStore implements CaptureSink {
 
 	beginExchange(init: ExchangeInit): ExchangeRecorder | undefined {
 		if (this.isPaused || this.disposed) return undefined;
+		let entry: CaptureEntry | undefined;
 		try {
-			const request = init.request;
-			const exchange: Exchange = {
-				id: this.nextId++,
-				kind: init.kind,
-				state: 'pending',
-				client: init.client,
-				tls: init.tls,
-				timings: { startTime: init.startTime, upstreamConnect: undefined, requestSent: undefined, responseStart: undefined, end: undefined },
-				request,
-				response: undefined,
-				requestBody: emptyBody(),
-				responseBody: emptyBody(),
-				error: undefined,
-				messages: init.kind === 'websocket' ? [] : undefined,
-			};
-			const entry = new Entry(exchange, this.ledger, init.startMonotonic);
-			this.add(entry, RECORD_COST + TLS_COST + 4 * STRING_COST + init.client.length + request.method.length
-				+ request.path.length + request.authority.length + request.httpVersion.length + headersCost(request.headers));
-			return entry;
+			entry = this.spareEntries.pop() ?? new CaptureEntry(this.host);
+			entry.reset(this.nextId, init.kind, init.client, init.tls, init.startMonotonic);
+			const cost = entry.recordRequest(init.request);
+			this.nextId++;
+			const recorder = new EntryRecorder(entry.id, entry, entry.generation);
+			this.add(entry, RECORD_COST + TLS_COST + STRING_COST + init.client.length + cost);
+			return recorder;
 		} catch (error) {
+			// Not added (bad input): give back what it took.
+			if (entry !== undefined && this.entries.get(entry.id) !== entry) this.recycle(entry);
 			this.fault('beginExchange', error);
 			return undefined;
 		}
@@ -374,21 +189,11 @@ export class CaptureStore implements CaptureSink {
 	tlsFailure(init: TlsFailureInit): void {
 		if (this.isPaused || this.disposed) return;
 		try {
-			const exchange: Exchange = {
-				id: this.nextId++,
-				kind: 'tls-error',
-				state: 'tls-error',
-				client: init.client,
-				tls: init.tls,
-				timings: { startTime: init.startTime, upstreamConnect: undefined, requestSent: undefined, responseStart: undefined, end: 0 },
-				request: undefined,
-				response: undefined,
-				requestBody: emptyBody(),
-				responseBody: emptyBody(),
-				error: init.error,
-				messages: undefined,
-			};
-			this.add(new Entry(exchange, this.ledger, 0), RECORD_COST + TLS_COST + 2 * STRING_COST + init.client.length + init.error.length);
+			const cost = RECORD_COST + TLS_COST + 2 * STRING_COST + init.client.length + init.error.length;
+			const entry = this.spareEntries.pop() ?? new CaptureEntry(this.host);
+			entry.reset(this.nextId++, 'tls-error', init.client, init.tls, init.startTime);
+			entry.error = init.error;
+			this.add(entry, cost);
 		} catch (error) {
 			this.fault('tlsFailure', error);
 		}
@@ -396,12 +201,18 @@ export class CaptureStore implements CaptureSink {
 
 	/** The exchange with this id, if still kept. */
 	get(id: ExchangeId): Exchange | undefined {
-		return this.entries.get(id)?.exchange;
+		return this.entries.get(id)?.materialise();
 	}
 
 	/** All kept exchanges, oldest first. */
 	list(): Exchange[] {
-		return Array.from(this.entries.values(), (entry) => entry.exchange);
+		const exchanges: Exchange[] = [];
+		const entries = this.entries;
+		for (let i = entries.start; i < entries.end; i++) {
+			const entry = entries.at(i);
+			if (entry !== undefined) exchanges.push(entry.materialise());
+		}
+		return exchanges;
 	}
 
 	/**
@@ -409,18 +220,14 @@ export class CaptureStore implements CaptureSink {
 	 * Only the first `bodyLimit` bytes when the body's `truncated` flag is set.
 	 */
 	body(id: ExchangeId, side: BodySide): Buffer | undefined {
-		const entry = this.entries.get(id);
-		if (entry === undefined) return undefined;
-		const chunks = side === 'request' ? entry.requestChunks : entry.responseChunks;
-		if (chunks.length === 1) return chunks[0];
-		return Buffer.concat(chunks);
+		return this.entries.get(id)?.body(side === 'response');
 	}
 
 	/** Memory accounting and counters. */
 	stats(): CaptureStats {
 		return {
 			count: this.entries.size,
-			usedBytes: this.usedBytes,
+			usedBytes: this.recordBytes + this.log.heldBytes,
 			budgetBytes: this.budgetBytes,
 			evicted: this.evictedCount,
 			droppedMessages: this.droppedMessageCount,
@@ -429,8 +236,17 @@ export class CaptureStore implements CaptureSink {
 
 	/** Forgets every exchange (in-flight ones stop being recorded) and reports them as removed. */
 	clear(): void {
-		for (const entry of this.entries.values()) this.remove(entry);
-		this.usedBytes = 0;
+		const entries = this.entries;
+		for (let i = entries.start; i < entries.end; i++) {
+			const entry = entries.at(i);
+			if (entry !== undefined) this.remove(entry);
+		}
+		entries.clear();
+		// Back to nothing held: no spare entries or slabs either.
+		for (const entry of this.spareEntries) entry.dispose();
+		this.spareEntries.length = 0;
+		this.recordBytes = 0;
+		this.log.clear();
 		this.evictedCount = 0;
 		this.droppedMessageCount = 0;
 	}
@@ -441,85 +257,123 @@ export class CaptureStore implements CaptureSink {
 		this.disposed = true;
 		if (this.timer !== undefined) clearTimeout(this.timer);
 		this.timer = undefined;
-		for (const entry of this.entries.values()) entry.release();
-		this.entries.clear();
-		this.usedBytes = 0;
+		const entries = this.entries;
+		for (let i = entries.start; i < entries.end; i++) entries.at(i)?.release();
+		entries.clear();
+		this.spareEntries.length = 0;
+		this.recordBytes = 0;
+		this.log.clear();
+		this.timings.clear();
 		this.batchAdded = [];
+		this.batchAddedGenerations = [];
 		this.batchUpdated = [];
+		this.batchUpdatedGenerations = [];
 		this.batchRemoved = [];
 		this.changeEmitter.dispose();
 	}
 
-	private add(entry: Entry, cost: number): void {
-		this.entries.set(entry.id, entry);
+	private add(entry: CaptureEntry, cost: number): void {
+		if (cost !== cost) cost = RECORD_COST;
+		this.entries.push(entry);
 		if (this.changeEmitter.hasListeners) {
 			entry.queued = Queued.Added;
 			this.batchAdded.push(entry);
+			this.batchAddedGenerations.push(entry.generation);
 			this.schedule();
 		}
-		this.charge(entry, cost);
+		entry.cost += cost;
+		this.recordBytes += cost;
+		if (this.recordBytes + this.log.heldBytes > this.budgetBytes) this.enforceBudget();
 	}
 
-	private charge(entry: Entry, bytes: number): void {
-		entry.cost += bytes;
-		this.usedBytes += bytes;
-		if (this.usedBytes > this.budgetBytes) this.enforceBudget();
-	}
-
-	private changed(entry: Entry): void {
+	private changed(entry: CaptureEntry): void {
 		// One flag test per call on the hot path; the batch lists hold each entry at most once.
 		if (entry.queued !== Queued.No || !this.changeEmitter.hasListeners) return;
 		entry.queued = Queued.Updated;
 		this.batchUpdated.push(entry);
+		this.batchUpdatedGenerations.push(entry.generation);
 		this.schedule();
+	}
+
+	private used(): number {
+		return this.recordBytes + this.log.heldBytes;
 	}
 
 	private enforceBudget(): void {
 		const budget = this.budgetBytes;
+		// Slabs pinned by a few long-lived records (a slow stream's chunks, say) hold memory that evicting
+		// finished exchanges cannot free: move those records forward first.
+		if (this.log.waste > Math.max(4 * this.log.slabSize, budget >> 3)) this.compact();
 		// Finished exchanges are evicted down to a little under the budget, so that a steady stream of
 		// small exchanges triggers one eviction pass per few hundred exchanges rather than one each
-		// (every pass walks the map from its oldest entries, in-flight ones included).
+		// (every pass walks the list from its oldest entries, in-flight ones included).
 		const target = budget - Math.min(budget >> 5, EVICTION_SLACK);
-		// Map iteration tolerates deleting the current entry.
-		for (const entry of this.entries.values()) {
-			if (this.usedBytes <= target) return;
-			if (!entry.pending) {
+		const entries = this.entries;
+		// Removing leaves a hole: iteration goes on.
+		const end = entries.end;
+		for (let i = entries.start; i < end; i++) {
+			if (this.used() <= target) return;
+			const entry = entries.at(i);
+			if (entry !== undefined && !entry.pending) {
 				this.remove(entry);
 				this.evictedCount++;
 			}
 		}
 		// Only in-flight exchanges are left. A long-lived WebSocket keeps growing: drop its oldest
 		// messages before dropping the connection from view.
-		for (const entry of this.entries.values()) {
-			if (this.usedBytes <= budget) return;
+		for (let i = entries.start; i < end; i++) {
+			if (this.used() <= budget) return;
+			const entry = entries.at(i);
+			if (entry === undefined) continue;
 			const droppedBefore = entry.droppedMessages;
-			const freed = entry.trimMessages(this.usedBytes - budget);
+			const freed = entry.trimMessages(this.used() - budget);
 			if (freed > 0) {
 				this.droppedMessageCount += entry.droppedMessages - droppedBefore;
 				entry.cost -= freed;
-				this.usedBytes -= freed;
+				this.recordBytes -= freed;
 				this.changed(entry);
 			}
 		}
 		// Still over: in-flight bodies. Tolerate up to one body cap over (the body being received) rather
 		// than evicting an exchange the user is probably waiting for.
-		for (const entry of this.entries.values()) {
-			if (this.usedBytes <= budget + this.bodyLimit) return;
+		for (let i = entries.start; i < end; i++) {
+			if (this.used() <= budget + this.bodyLimit) return;
+			const entry = entries.at(i);
+			if (entry === undefined) continue;
 			this.remove(entry);
 			this.evictedCount++;
 		}
 	}
 
-	private remove(entry: Entry): void {
-		this.entries.delete(entry.id);
-		this.usedBytes -= entry.cost;
+	/** Moves the live records out of mostly empty slabs, when that frees at least half of the waste. */
+	private compact(): void {
+		const log = this.log;
+		if (!log.beginCompaction(log.waste / 2)) return;
+		try {
+			const entries = this.entries;
+			for (let i = entries.start; i < entries.end; i++) entries.at(i)?.relocate();
+		} finally {
+			log.endCompaction();
+		}
+	}
+
+	private remove(entry: CaptureEntry): void {
+		this.entries.remove(entry);
+		this.recordBytes -= entry.cost;
 		entry.cost = 0;
-		entry.release();
 		// An entry whose addition has not been delivered yet simply never appears (flush skips it).
 		if (entry.queued !== Queued.Added && this.changeEmitter.hasListeners) {
 			this.batchRemoved.push(entry.id);
 			this.schedule();
 		}
+		this.recycle(entry);
+	}
+
+	/** Releases an entry that is no longer listed and keeps it for reuse (or lets it go). */
+	private recycle(entry: CaptureEntry): void {
+		entry.release();
+		if (this.spareEntries.length < MAX_SPARE_ENTRIES && !this.disposed) this.spareEntries.push(entry);
+		else entry.dispose();
 	}
 
 	private schedule(): void {
@@ -533,17 +387,29 @@ export class CaptureStore implements CaptureSink {
 		this.timer = undefined;
 		const added: Exchange[] = [];
 		const updated: Exchange[] = [];
-		for (const entry of this.batchAdded) {
+		// The records are built here, for the listeners: not on the proxy's path. An entry evicted since it
+		// was queued (and maybe reused) is skipped; its reuse queued itself anew.
+		const batchAdded = this.batchAdded;
+		const addedGenerations = this.batchAddedGenerations;
+		for (let i = 0; i < batchAdded.length; i++) {
+			const entry = batchAdded[i];
+			if (entry.generation !== addedGenerations[i]) continue;
 			entry.queued = Queued.No;
-			if (entry.live) added.push(entry.exchange);
+			added.push(entry.materialise());
 		}
-		for (const entry of this.batchUpdated) {
+		const batchUpdated = this.batchUpdated;
+		const updatedGenerations = this.batchUpdatedGenerations;
+		for (let i = 0; i < batchUpdated.length; i++) {
+			const entry = batchUpdated[i];
+			if (entry.generation !== updatedGenerations[i]) continue;
 			entry.queued = Queued.No;
-			if (entry.live) updated.push(entry.exchange);
+			updated.push(entry.materialise());
 		}
 		const removed = this.batchRemoved;
 		this.batchAdded = [];
+		this.batchAddedGenerations = [];
 		this.batchUpdated = [];
+		this.batchUpdatedGenerations = [];
 		this.batchRemoved = [];
 		if (added.length > 0 || updated.length > 0 || removed.length > 0) {
 			this.changeEmitter.fire({ added, updated, removed });

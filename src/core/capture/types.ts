@@ -1,4 +1,4 @@
-import type { CapturedRequest, CapturedResponse, ExchangeId, ExchangeState, TlsDetails } from '../../shared/exchange';
+import type { ExchangeId, ExchangeState, TlsDetails } from '../../shared/exchange';
 
 /**
  * The contract between the proxy (which sees the traffic) and the capture store (which keeps it).
@@ -17,11 +17,30 @@ export interface ExchangeInit {
 	/** Client address and port, e.g. `127.0.0.1:53122` or `[::1]:53122`. */
 	readonly client: string;
 	readonly tls: TlsDetails;
-	readonly request: CapturedRequest;
-	/** Wall-clock arrival time (Date.now()). */
-	readonly startTime: number;
-	/** Monotonic arrival time (performance.now()); later offsets are measured from it. */
+	readonly request: CapturedRequestInit;
+	/**
+	 * Monotonic arrival time (performance.now()); later offsets are measured from it. The store derives
+	 * the wall-clock start as `performance.timeOrigin + startMonotonic`, so the proxy reads one clock
+	 * per request rather than two.
+	 */
 	readonly startMonotonic: number;
+}
+
+/** The request side as the proxy hands it to capture. */
+export interface CapturedRequestInit {
+	readonly method: string;
+	/** Path and query as sent (`:path` in HTTP/2). */
+	readonly path: string;
+	/** Host as the client named it (`Host` or `:authority`). */
+	readonly authority: string;
+	/** `1.0`, `1.1` or `2`. */
+	readonly httpVersion: string;
+	/**
+	 * Headers exactly as received, flat `[name, value, name, value, …]` (order and case kept), as Node
+	 * hands them over: no per-request pair arrays on the proxy's hot path. The store may keep this array:
+	 * callers must not change it afterwards.
+	 */
+	readonly rawHeaders: readonly string[];
 }
 
 export interface TlsFailureInit {
@@ -29,18 +48,28 @@ export interface TlsFailureInit {
 	readonly tls: TlsDetails;
 	/** What went wrong, as specific as known: the alert the client sent, or why we refused. */
 	readonly error: string;
+	/** Wall-clock time of the failure (Date.now()); TLS failures are rare, so no clock saving here. */
 	readonly startTime: number;
 }
 
 /** Receives the events of one exchange, in order. Calls after `finish` are ignored. */
 export interface ExchangeRecorder {
 	readonly id: ExchangeId;
+	/**
+	 * Request body bytes as they pass. Like every Buffer given to a recorder (response body, WebSocket
+	 * payload), the store copies what it keeps before returning: the chunk may be a view into a bigger
+	 * buffer, and the caller may reuse its memory afterwards (the proxy's pooled read buffers).
+	 */
 	requestBody(chunk: Buffer): void;
 	/** The upstream connection is ready; `reused` when a kept-alive socket was taken from the pool. */
 	upstreamConnected(reused: boolean): void;
 	requestSent(): void;
-	/** Response head from the dev server, as received (before hop-by-hop or HSTS stripping). */
-	response(response: CapturedResponse): void;
+	/**
+	 * Response head from the dev server, as received (before hop-by-hop or HSTS stripping). `rawHeaders`
+	 * is flat `[name, value, …]` as Node hands it over; the store may keep the array, so callers must not
+	 * change it afterwards.
+	 */
+	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): void;
 	responseBody(chunk: Buffer): void;
 	/** A complete WebSocket message, parsed passively from the bytes that passed through. */
 	webSocketMessage(message: { direction: 'client' | 'server'; opcode: number; size: number; payload: Buffer; truncated: boolean; compressed: boolean }): void;

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
 /*
@@ -201,7 +201,12 @@ function appendForwarding(out: string[], facts: ForwardingFacts, host: string | 
 	const element = host === undefined ? `for=${node};proto=https` : `for=${node};host=${quote(host)};proto=https`;
 	out.push('Forwarded', forwarded === undefined ? element : `${forwarded}, ${element}`);
 	if (chunked) { out.push('Transfer-Encoding', 'chunked'); }
-	if (facts.upgrade !== undefined) { out.push('Connection', 'Upgrade', 'Upgrade', facts.upgrade); }
+	if (facts.upgrade !== undefined) {
+		out.push('Connection', 'Upgrade', 'Upgrade', facts.upgrade);
+	} else {
+		// Persistent is HTTP/1.1's default, but said anyway, as Node's client does, for servers that want it.
+		out.push('Connection', 'keep-alive');
+	}
 }
 
 function quote(value: string): string {
@@ -212,9 +217,10 @@ function quote(value: string): string {
  * Response headers for an HTTP/1.1 client: the dev server's headers minus hop-by-hop ones (so neither
  * side closes after each response), and minus Strict-Transport-Security for a loopback `authority`
  * unless `keepHsts`. With `keepUpgrade` (a 101 Switching Protocols), Connection and Upgrade stay: they
- * are the switch itself.
+ * are the switch itself. `dropLength`: the body is framed otherwise (a Content-Length next to
+ * Transfer-Encoding means nothing, RFC 9112 §6.3), so a stale length must not reach the client.
  */
-export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, authority: string | undefined, keepUpgrade = false): string[] {
+export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, authority: string | undefined, keepUpgrade = false, dropLength = false): string[] {
 	const named = connectionTokens(raw);
 	const out: string[] = [];
 	for (let i = 0; i < raw.length; i += 2) {
@@ -223,6 +229,9 @@ export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, 
 		switch (roleOf(lower)) {
 			case Role.HopByHop: case Role.TransferEncoding:
 				continue;
+			case Role.ContentLength:
+				if (dropLength) { continue; }
+				break;
 			case Role.Connection: case Role.Upgrade:
 				if (!keepUpgrade) { continue; }
 				break;
@@ -233,29 +242,6 @@ export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, 
 				if (named !== undefined && named.has(lower)) { continue; }
 		}
 		out.push(name, raw[i + 1]);
-	}
-	return out;
-}
-
-/**
- * Response headers for an HTTP/2 client, from the dev server's parsed headers: connection-specific
- * fields removed (RFC 9113 §8.2.2; Node's respond() throws on them) and HSTS dropped as for HTTP/1.1.
- */
-export function http2ResponseHeaders(status: number, headers: IncomingHttpHeaders, keepHsts: boolean, authority: string | undefined): OutgoingHttpHeaders {
-	const connection = headers.connection;
-	const named = connection === undefined ? undefined : connectionTokens(['connection', connection]);
-	const out: OutgoingHttpHeaders = { ':status': status };
-	for (const name in headers) {
-		switch (roleOf(name)) {
-			case Role.HopByHop: case Role.Connection: case Role.Upgrade: case Role.TransferEncoding:
-				continue;
-			case Role.Hsts:
-				if (dropsHsts(keepHsts, authority)) { continue; }
-				break;
-			default:
-				if (named !== undefined && named.has(name)) { continue; }
-		}
-		out[name] = headers[name];
 	}
 	return out;
 }
@@ -294,9 +280,60 @@ function dropsHsts(keepHsts: boolean, authority: string | undefined): boolean {
 	return !keepHsts && isLoopbackAuthority(authority);
 }
 
-/** Flat `[name, value, …]` to the capture model's pairs. */
-export function headerPairs(raw: readonly string[]): Array<[string, string]> {
-	const pairs: Array<[string, string]> = new Array(raw.length >> 1);
-	for (let i = 0; i < raw.length; i += 2) { pairs[i >> 1] = [raw[i], raw[i + 1]]; }
-	return pairs;
+/** An HTTP/1.1 request head from flat headers: request line, header lines, blank line. */
+export function requestHeadText(method: string, target: string, headers: readonly string[]): string {
+	let text = `${method} ${target} HTTP/1.1\r\n`;
+	for (let i = 0; i < headers.length; i += 2) { text += `${headers[i]}: ${headers[i + 1]}\r\n`; }
+	return `${text}\r\n`;
+}
+
+/** An HTTP/1.1 response head from flat headers; `extra` is more header lines (each ending in CRLF). */
+export function responseHeadText(status: number, message: string, headers: readonly string[], extra: string): string {
+	let text = `HTTP/1.1 ${status} ${message}\r\n`;
+	for (let i = 0; i < headers.length; i += 2) { text += `${headers[i]}: ${headers[i + 1]}\r\n`; }
+	return `${text}${extra}\r\n`;
+}
+
+/**
+ * Response headers for an HTTP/2 client from the dev server's flat headers: names lower-cased,
+ * connection-specific fields removed (RFC 9113 §8.2.2; Node's respond() throws on them), HSTS dropped
+ * as for HTTP/1.1, repeated fields kept as arrays (each becomes its own HTTP/2 field); `dropLength` as
+ * for HTTP/1.1.
+ */
+export function http2ResponseHeaders(status: number, raw: readonly string[], keepHsts: boolean, authority: string | undefined, dropLength = false): OutgoingHttpHeaders {
+	const named = connectionTokens(raw);
+	const out: OutgoingHttpHeaders = { ':status': status };
+	for (let i = 0; i < raw.length; i += 2) {
+		const name = raw[i].toLowerCase();
+		switch (roleOf(name)) {
+			case Role.HopByHop: case Role.Connection: case Role.Upgrade: case Role.TransferEncoding:
+				continue;
+			case Role.ContentLength:
+				if (dropLength) { continue; }
+				break;
+			case Role.Hsts:
+				if (dropsHsts(keepHsts, authority)) { continue; }
+				break;
+			default:
+				if (named !== undefined && named.has(name)) { continue; }
+		}
+		const value = raw[i + 1];
+		const existing = out[name];
+		if (existing === undefined) {
+			out[name] = value;
+		} else if (Array.isArray(existing)) {
+			existing.push(value);
+		} else {
+			out[name] = [existing as string, value];
+		}
+	}
+	return out;
+}
+
+/** The first value of a header (case-insensitive name), or undefined. */
+export function headerValue(raw: readonly string[], lowerName: string): string | undefined {
+	for (let i = 0; i < raw.length; i += 2) {
+		if (raw[i].length === lowerName.length && raw[i].toLowerCase() === lowerName) { return raw[i + 1]; }
+	}
+	return undefined;
 }

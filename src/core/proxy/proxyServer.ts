@@ -1,18 +1,19 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { CertificateAuthority, LeafIssuer } from '../certs';
 import type { CaptureSink } from '../capture/types';
 import { silentLogger, type Logger } from '../logger';
 import type { ProxyContext } from './context';
-import { forwardHttp1, forwardHttp2, type Peer } from './forward';
+import { Http1Connections } from './http1Connection';
+import { forwardHttp2, type Peer } from './http2Forward';
 import { closeServer, DEFAULT_HOSTS, explainListenError, httpsUrl, isAddressUnavailable, isLoopbackHost, listen, logServerErrors } from './listeners';
 import { parseTarget, upstreamEndpoint } from './target';
 import { clientAddress, describeTlsError, TlsDetailsCollector } from './tlsDetails';
 import { Upstream } from './upstream';
-import { forwardUpgrade } from './webSocket';
 
 /** Options of a {@link ProxyServer}. */
 export interface ProxyOptions {
@@ -57,16 +58,15 @@ export interface ProxyAddress {
 
 const DEFAULT_PORT = 8443;
 const DEFAULT_CAPTURE_BODY_LIMIT = 1024 * 1024;
-/** How long a request may take as a whole once its headers are in (uploads included); Node's default. */
-const REQUEST_TIMEOUT_MS = 300_000;
 /** How often to retry port 0 when the free port on the first address is taken on another. */
 const PORT_ZERO_ATTEMPTS = 5;
 
+/** Node's default suites, with the TLS 1.3 ones in our order (see the server options). */
+const CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+	...tls.DEFAULT_CIPHERS.split(':').filter((name) => !name.startsWith('TLS_'))].join(':');
+
 const kPeer = Symbol('tlsLens.peer');
 type WithPeer = { [kPeer]?: Peer };
-
-/** The HTTP/1.1 timeouts Node reads from a server with allowHTTP1 (typed only on http.Server). */
-type Http1Timeouts = { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number };
 
 /**
  * The TLS-terminating reverse proxy: HTTPS (TLS 1.2/1.3, HTTP/2 with HTTP/1.1 fallback, certificates
@@ -78,7 +78,8 @@ export class ProxyServer {
 	/** The parsed target (throws from the constructor when invalid). */
 	readonly target: URL;
 	private readonly logger: Logger;
-	private server: http2.Http2SecureServer | undefined;
+	private server: tls.Server | undefined;
+	private http1: Http1Connections | undefined;
 	private readonly extraListeners: net.Server[] = [];
 	/** Every client socket (raw and TLS) and upgraded upstream socket, for stop(). */
 	private readonly sockets = new Set<Duplex>();
@@ -111,6 +112,7 @@ export class ProxyServer {
 			logger.warn(`[proxy] Upstream TLS verification is OFF for ${endpoint.display}: any certificate is accepted, so the connection to the dev server is not authenticated.`);
 		}
 		const defaultCertificate = await options.issuer.certificateFor(undefined);
+		const idleTimeout = options.idleTimeoutMs ?? 60_000;
 		const upstream = this.upstream = new Upstream({ endpoint, caPem: options.ca.certPem, verifyTls, connectTimeoutMs, logger });
 		const tlsDetails = options.capture === undefined ? undefined : new TlsDetailsCollector(options.issuer);
 		const sockets = this.sockets;
@@ -132,28 +134,40 @@ export class ProxyServer {
 			track,
 		};
 
-		const server = http2.createSecureServer({
-			allowHTTP1: true,
+		const http1 = this.http1 = new Http1Connections(context, {
+			headersMs: options.headersTimeoutMs ?? 30_000,
+			idleMs: idleTimeout,
+		});
+		// HTTP/2 sessions run on TLS sockets this proxy accepted: the HTTP/2 server itself never listens.
+		const h2 = http2.createServer({
+			// No extended CONNECT (RFC 8441): browsers then open WebSockets over HTTP/1.1, which we proxy.
+			settings: { enableConnectProtocol: false },
+		});
+		h2.on('sessionError', (error: Error) => logger.debug(`[proxy] HTTP/2 session error: ${error.message}`));
+		h2.on('session', (session: http2.ServerHttp2Session) => {
+			session.setTimeout(idleTimeout, closeIdleSession);
+			const socket = session.socket;
+			(session as WithPeer)[kPeer] = { ip: socket.remoteAddress ?? '', client: clientAddress(socket) };
+		});
+		h2.on('stream', (stream: http2.ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+			const peer = (stream.session as WithPeer | undefined)?.[kPeer] ?? { ip: '', client: 'unknown' };
+			forwardHttp2(context, peer, stream, headers, rawHeaders ?? flatten(headers));
+		});
+
+		const server = tls.createServer({
 			cert: defaultCertificate.issued.certPem,
 			key: defaultCertificate.issued.keyPem,
 			SNICallback: options.issuer.sniCallback,
 			minVersion: 'TLSv1.2',
+			ALPNProtocols: ['h2', 'http/1.1'],
+			// AES-128-GCM first, chosen by us: as strong as a local dev loop needs, and the cheapest suite
+			// with AES-NI (what Go, and so Caddy, prefer too). Clients otherwise ask for AES-256 first.
+			ciphers: CIPHERS,
+			honorCipherOrder: true,
 			handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
 			noDelay: true,
-			// No extended CONNECT (RFC 8441): browsers then open WebSockets over HTTP/1.1, which we proxy.
-			settings: { enableConnectProtocol: false },
 		});
 		this.server = server;
-		const headersTimeout = options.headersTimeoutMs ?? 30_000;
-		const idleTimeout = options.idleTimeoutMs ?? 60_000;
-		Object.assign(server as unknown as Http1Timeouts, {
-			headersTimeout,
-			requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
-			keepAliveTimeout: idleTimeout,
-			// Node checks the header/request timeouts on this interval, so it bounds how late they fire.
-			connectionsCheckingInterval: Math.min(headersTimeout, 5_000),
-		});
-
 		server.on('connection', (socket: net.Socket) => {
 			track(socket);
 			tlsDetails?.connection(socket);
@@ -161,28 +175,13 @@ export class ProxyServer {
 		server.on('secureConnection', (socket: TLSSocket) => {
 			track(socket);
 			tlsDetails?.secureConnection(socket);
+			if (socket.alpnProtocol === 'h2') {
+				h2.emit('connection', socket);
+			} else {
+				http1.serve(socket);
+			}
 		});
 		server.on('tlsClientError', (error: Error, socket: TLSSocket) => this.onTlsClientError(error, socket, tlsDetails));
-		server.on('sessionError', (error: Error) => logger.debug(`[proxy] HTTP/2 session error: ${error.message}`));
-		server.on('session', (session: http2.ServerHttp2Session) => {
-			session.setTimeout(idleTimeout, closeIdleSession);
-			const socket = session.socket;
-			(session as WithPeer)[kPeer] = { ip: socket.remoteAddress ?? '', client: clientAddress(socket) };
-		});
-		// Node installs its HTTP/2 compatibility layer (streams turned into Http2ServerRequest/Response
-		// and emitted as 'request') when the first 'request' listener is added. HTTP/2 streams are
-		// forwarded directly here (less work per request) and 'request' is only for HTTP/1.1 clients,
-		// so that layer's 'stream' listener is taken off again.
-		const streamListeners = new Set(server.listeners('stream'));
-		server.on('request', (req: IncomingMessage, res: ServerResponse) => forwardHttp1(context, req, res));
-		for (const listener of server.listeners('stream')) {
-			if (!streamListeners.has(listener)) { server.removeListener('stream', listener as (...args: unknown[]) => void); }
-		}
-		server.on('stream', (stream: http2.ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
-			const peer = (stream.session as WithPeer | undefined)?.[kPeer] ?? { ip: '', client: 'unknown' };
-			forwardHttp2(context, peer, stream, headers, rawHeaders ?? flatten(headers));
-		});
-		server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => forwardUpgrade(context, req, socket, head));
 
 		try {
 			return await this.bind();
@@ -203,6 +202,7 @@ export class ProxyServer {
 		for (const socket of this.sockets) { socket.destroy(); }
 		this.sockets.clear();
 		this.upstream?.destroy();
+		this.http1?.dispose();
 		await Promise.all(closing);
 	}
 

@@ -5,7 +5,8 @@ import type { ExchangeRecorder } from '../capture/types';
 import { WebSocketFrameParser, type ParsedWebSocketMessage } from '../capture/wsFrameParser';
 import type { ProxyContext } from './context';
 import { describeUpstreamError, renderErrorPage } from './errorPage';
-import { headerPairs, http1RequestHeaders, http1ResponseHeaders } from './headers';
+import { headerValue, http1RequestHeaders, http1ResponseHeaders, responseHeadText } from './headers';
+import type { RequestHead } from './http1Parser';
 import { clientAddress } from './tlsDetails';
 
 /**
@@ -15,16 +16,17 @@ import { clientAddress } from './tlsDetails';
  * Connection/Upgrade; then bytes are piped both ways unchanged. With capture on, two passive frame
  * parsers read copies of the bytes. Upgrades are rare next to requests, so closures are fine here.
  */
-export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket: Socket, head: Buffer): void {
 	socket.on('error', ignoreError);
-	const upgrade = req.headers.upgrade;
+	// The request handed over the socket paused or not; from here on it is piped.
+	socket.resume();
+	const upgrade = headerValue(request.rawHeaders, 'upgrade');
 	if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
 		writeRaw(socket, 501, 'Not Implemented', 'text/plain; charset=utf-8', Buffer.from(`TLS Lens forwards WebSocket upgrades only, not "${upgrade ?? ''}".\n`));
 		return;
 	}
-	const tlsSocket = socket as Socket;
-	const forwarded = http1RequestHeaders(req.rawHeaders, {
-		clientIp: tlsSocket.remoteAddress ?? '',
+	const forwarded = http1RequestHeaders(request.rawHeaders, {
+		clientIp: socket.remoteAddress ?? '',
 		rewriteHost: proxy.rewriteHost,
 		fallbackHost: proxy.endpoint.authority,
 		upgrade,
@@ -34,10 +36,9 @@ export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket
 		try {
 			recorder = proxy.capture.beginExchange({
 				kind: 'websocket',
-				client: clientAddress(tlsSocket),
-				tls: proxy.tlsDetails!.detailsOf(tlsSocket),
-				request: { method: req.method!, path: req.url!, authority: forwarded.host ?? '', httpVersion: req.httpVersion, headers: headerPairs(req.rawHeaders) },
-				startTime: Date.now(),
+				client: clientAddress(socket),
+				tls: proxy.tlsDetails!.detailsOf(socket),
+				request: { method: request.method, path: request.target, authority: forwarded.host ?? '', httpVersion: request.httpVersion, rawHeaders: request.rawHeaders },
 				startMonotonic: performance.now(),
 			});
 		} catch (error) {
@@ -52,7 +53,7 @@ export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket
 		}
 	};
 
-	const upstreamRequest = proxy.upstream.request(req.method!, req.url!, forwarded.headers);
+	const upstreamRequest = proxy.upstream.upgradeRequest(request.method, request.target, forwarded.headers);
 	let settled = false;
 	const onClientGone = (): void => {
 		if (!settled) {
@@ -68,7 +69,7 @@ export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket
 		settled = true;
 		proxy.upstream.failed(error);
 		const failure = describeUpstreamError(error, proxy.endpoint.display, proxy.connectTimeoutMs);
-		const page = renderErrorPage(failure, proxy.endpoint.display, req.headers.accept);
+		const page = renderErrorPage(failure, proxy.endpoint.display, headerValue(request.rawHeaders, 'accept'));
 		writeRaw(socket, page.status, failure.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', page.contentType, page.body);
 		record?.((r) => r.finish('upstream-error', failure.reason));
 	});
@@ -82,9 +83,9 @@ export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket
 			return;
 		}
 		settled = true;
-		record?.((r) => r.response({ statusCode: response.statusCode!, statusMessage: response.statusMessage ?? '', headers: headerPairs(response.rawHeaders) }));
+		record?.((r) => r.response(response.statusCode!, response.statusMessage ?? '', response.rawHeaders));
 		const headers = http1ResponseHeaders(response.rawHeaders, proxy.keepHsts, forwarded.host);
-		socket.write(responseHead(response.statusCode!, response.statusMessage ?? '', headers, 'Connection: close\r\n'));
+		socket.write(responseHeadText(response.statusCode!, response.statusMessage ?? '', headers, 'Connection: close\r\n'));
 		response.pipe(socket);
 		response.on('end', () => record?.((r) => r.finish('completed')));
 	});
@@ -99,13 +100,12 @@ export function forwardUpgrade(proxy: ProxyContext, req: IncomingMessage, socket
 		settled = true;
 		socket.removeListener('close', onClientGone);
 		proxy.track(upstreamSocket);
-		record?.((r) => r.response({ statusCode: response.statusCode!, statusMessage: response.statusMessage ?? '', headers: headerPairs(response.rawHeaders) }));
+		record?.((r) => r.response(response.statusCode!, response.statusMessage ?? '', response.rawHeaders));
 		const headers = http1ResponseHeaders(response.rawHeaders, proxy.keepHsts, forwarded.host, true);
-		socket.write(responseHead(response.statusCode!, response.statusMessage ?? '', headers, ''));
+		socket.write(responseHeadText(response.statusCode!, response.statusMessage ?? '', headers, ''));
 		if (record !== undefined) { tap(socket, upstreamSocket, head, upstreamHead, proxy.captureBodyLimit, record); }
 		if (upstreamHead.length > 0) { socket.write(upstreamHead); }
 		if (head.length > 0) { upstreamSocket.write(head); }
-		tlsSocket.setNoDelay?.(true);
 		upstreamSocket.setNoDelay(true);
 		socket.pipe(upstreamSocket);
 		upstreamSocket.pipe(socket);
@@ -136,12 +136,6 @@ function tap(client: Duplex, upstream: Duplex, clientHead: Buffer, upstreamHead:
 	if (upstreamHead.length > 0) { fromServer.push(upstreamHead); }
 	client.on('data', (chunk: Buffer) => fromClient.push(chunk));
 	upstream.on('data', (chunk: Buffer) => fromServer.push(chunk));
-}
-
-function responseHead(status: number, message: string, headers: readonly string[], extra: string): string {
-	let text = `HTTP/1.1 ${status} ${message}\r\n`;
-	for (let i = 0; i < headers.length; i += 2) { text += `${headers[i]}: ${headers[i + 1]}\r\n`; }
-	return `${text}${extra}\r\n`;
 }
 
 /** Answers on a raw (upgrade) socket, where no ServerResponse exists, and closes it. */

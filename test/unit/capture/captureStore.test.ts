@@ -1,11 +1,13 @@
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { CaptureEntry } from '../../../src/core/capture/captureEntry';
 import { CaptureStore, type CaptureChange } from '../../../src/core/capture/captureStore';
 import type { ExchangeRecorder } from '../../../src/core/capture/types';
 import type { Logger } from '../../../src/core/logger';
 import type { RawHeaders } from '../../../src/shared/exchange';
-import { init, request, sleep, tls } from './helpers';
+import { flat, init, request, sleep, tls } from './helpers';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -25,10 +27,24 @@ function record(store: CaptureStore, requestBody: Buffer | undefined, responseBo
 	if (requestBody) recorder.requestBody(requestBody);
 	recorder.upstreamConnected(true);
 	recorder.requestSent();
-	recorder.response({ statusCode: 200, statusMessage: 'OK', headers: [['Content-Type', 'application/json'], ['Content-Length', String(responseBody?.length ?? 0)]] });
+	recorder.response(200, 'OK', flat([['Content-Type', 'application/json'], ['Content-Length', String(responseBody?.length ?? 0)]]));
 	if (responseBody) recorder.responseBody(responseBody);
 	recorder.finish('completed');
 	return recorder.id;
+}
+
+/** Counts the exchanges built for readers (CaptureEntry.materialise calls) until restored. */
+function countBuilds(): { count: number; restore(): void } {
+	const original = CaptureEntry.prototype.materialise;
+	const counter = {
+		count: 0,
+		restore: () => { CaptureEntry.prototype.materialise = original; },
+	};
+	CaptureEntry.prototype.materialise = function (this: CaptureEntry) {
+		counter.count++;
+		return original.call(this);
+	};
+	return counter;
 }
 
 describe('CaptureStore', () => {
@@ -40,7 +56,7 @@ describe('CaptureStore', () => {
 		const requestHeaders: RawHeaders = [['Host', 'localhost'], ['X-B', '1'], ['x-a', '2'], ['X-B', '3'], ['cookie', 'a=1']];
 		const responseHeaders: RawHeaders = [['Set-Cookie', 'a=1'], ['content-TYPE', 'text/plain'], ['Set-Cookie', 'b=2']];
 		const recorder = store.beginExchange(init({ request: request({ headers: requestHeaders }) }))!;
-		recorder.response({ statusCode: 201, statusMessage: 'Created', headers: responseHeaders });
+		recorder.response(201, 'Created', flat(responseHeaders));
 		recorder.finish('completed');
 		const exchange = store.get(recorder.id)!;
 		assert.deepEqual(exchange.request!.headers, requestHeaders);
@@ -88,7 +104,7 @@ describe('CaptureStore', () => {
 		fresh.upstreamConnected(false);
 		for (const r of [reused, fresh]) {
 			r.requestSent();
-			r.response({ statusCode: 204, statusMessage: 'No Content', headers: [] });
+			r.response(204, 'No Content', []);
 			r.finish('completed');
 		}
 		const a = store.get(reused.id)!.timings;
@@ -126,7 +142,7 @@ describe('CaptureStore', () => {
 	it('records WebSocket messages with payloads up to the body cap', () => {
 		store = new CaptureStore({ bodyLimit: 4 });
 		const recorder = store.beginExchange(init({ kind: 'websocket' }))!;
-		recorder.response({ statusCode: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']] });
+		recorder.response(101, 'Switching Protocols', flat([['Upgrade', 'websocket']]));
 		recorder.webSocketMessage({ direction: 'client', opcode: 1, size: 2, payload: Buffer.from('hi'), truncated: false, compressed: false });
 		recorder.webSocketMessage({ direction: 'server', opcode: 2, size: 8, payload: Buffer.from('12345678'), truncated: false, compressed: true });
 		const messages = store.get(recorder.id)!.messages!;
@@ -173,7 +189,7 @@ describe('CaptureStore', () => {
 		const recorder = store.beginExchange(init())!;
 		assert.doesNotThrow(() => {
 			recorder.requestBody(null as unknown as Buffer);
-			recorder.response(undefined as unknown as never);
+			recorder.response(undefined as unknown as number, undefined as unknown as string, null as unknown as string[]);
 			recorder.webSocketMessage(null as unknown as never);
 			recorder.finish('completed');
 		});
@@ -318,7 +334,7 @@ describe('CaptureStore', () => {
 			const recorder = store.beginExchange(init())!;
 			await sleep(30);
 			assert.deepEqual(changes.map((c) => c.added.map((e) => e.id)), [[recorder.id]]);
-			recorder.response({ statusCode: 200, statusMessage: 'OK', headers: [] });
+			recorder.response(200, 'OK', []);
 			recorder.responseBody(Buffer.alloc(10));
 			recorder.finish('completed');
 			await sleep(30);
@@ -356,6 +372,183 @@ describe('CaptureStore', () => {
 		});
 	});
 
+	describe('slab log and records built for readers', () => {
+		it('gives bodies back byte-exact when chunks of interleaved exchanges straddle slab boundaries', () => {
+			// 16 MiB budget: 256 KiB slabs, so chunks up to 300 KB cross one or two.
+			store = new CaptureStore({ budgetBytes: 16 * 1024 * 1024 });
+			const recorders = Array.from({ length: 8 }, () => store.beginExchange(init())!);
+			const sent = recorders.map(() => [] as Buffer[]);
+			for (let round = 0; round < 6; round++) {
+				recorders.forEach((r, i) => {
+					const chunk = randomBytes(1 + ((round * 79_193 + i * 104_729) % 300_000));
+					(round % 2 ? r.requestBody : r.responseBody).call(r, chunk);
+					sent[i].push(chunk);
+				});
+			}
+			recorders.forEach((r) => r.finish('completed'));
+			assert.equal(store.stats().evicted, 0);
+			recorders.forEach((r, i) => {
+				const request = Buffer.concat(sent[i].filter((_, round) => round % 2 === 1));
+				const response = Buffer.concat(sent[i].filter((_, round) => round % 2 === 0));
+				assert.deepEqual(store.body(r.id, 'request'), request);
+				assert.deepEqual(store.body(r.id, 'response'), response);
+				assert.deepEqual(store.get(r.id)!.responseBody, { size: response.length, captured: response.length, truncated: false });
+			});
+		});
+
+		it('keeps a copy: the caller may reuse its read buffer once the call returns', () => {
+			store = new CaptureStore({ bodyLimit: 100_000 });
+			const recorder = store.beginExchange(init({ kind: 'websocket' }))!;
+			const read = Buffer.allocUnsafeSlow(65536).fill(1);
+			recorder.requestBody(read);
+			recorder.responseBody(read.subarray(0, 60_000));
+			recorder.webSocketMessage({ direction: 'server', opcode: 2, size: 60_000, payload: read.subarray(100, 60_100), truncated: false, compressed: false });
+			read.fill(2);
+			assert.ok(store.body(recorder.id, 'request')!.every((b) => b === 1));
+			assert.ok(store.body(recorder.id, 'response')!.every((b) => b === 1));
+			assert.ok(Buffer.from(store.get(recorder.id)!.messages![0].payload).every((b) => b === 1));
+		});
+
+		it('pins nothing of the caller\'s memory: views into big buffers are not kept alive', async () => {
+			store = new CaptureStore();
+			const recorder = store.beginExchange(init({ kind: 'websocket' }))!;
+			// In a function of its own, so that no register of this (async) test still points at a buffer.
+			const feed = (start: number, end: number): WeakRef<ArrayBufferLike> => {
+				const read = Buffer.allocUnsafeSlow(65536);
+				recorder.responseBody(read.subarray(start, end));
+				recorder.webSocketMessage({ direction: 'client', opcode: 1, size: end - start, payload: read.subarray(start, end), truncated: false, compressed: false });
+				return new WeakRef(read.buffer);
+			};
+			const refs = [feed(100, 200), feed(0, 60_000), feed(0, 65_536)];
+			// WeakRefs are only cleared after the current job.
+			await sleep(0);
+			memory();
+			assert.deepEqual(refs.map((ref) => ref.deref() === undefined), [true, true, true]);
+			assert.equal(store.body(recorder.id, 'response')!.length, 100 + 60_000 + 65_536);
+		});
+
+		it('frees slabs as the oldest exchanges are evicted: memory stays near the budget', () => {
+			const budget = 2 * 1024 * 1024;
+			store = new CaptureStore({ budgetBytes: budget });
+			const before = memory();
+			const body = Buffer.alloc(3000, 7);
+			for (let i = 0; i < 20_000; i++) record(store, undefined, body);
+			const { usedBytes, evicted } = store.stats();
+			assert.ok(usedBytes <= budget && evicted > 15_000, `${usedBytes} ${evicted}`);
+			const growth = memory() - before;
+			assert.ok(growth < budget * 1.25 + 1024 * 1024, `grew ${growth} for a ${budget} budget`);
+			store.clear();
+			assert.equal(store.stats().usedBytes, 0);
+			assert.ok(memory() - before < 1024 * 1024, 'clear gives the slabs back');
+		});
+
+		it('moves records that pin otherwise empty slabs (slow streams) instead of evicting more', () => {
+			const budget = 1024 * 1024;
+			store = new CaptureStore({ budgetBytes: budget });
+			// Each slow stream gets a small chunk, then 20 KiB of other traffic passes: one stream per slab.
+			const streams = Array.from({ length: 40 }, (_, i) => {
+				const recorder = store.beginExchange(init({ request: request({ path: `/stream/${i}` }) }))!;
+				const chunk = randomBytes(200);
+				recorder.responseBody(chunk);
+				for (let j = 0; j < 5; j++) record(store, undefined, Buffer.alloc(4000, j));
+				return { recorder, chunk };
+			});
+			for (let i = 0; i < 2000; i++) record(store, undefined, Buffer.alloc(4000, i & 0xff));
+			for (const { recorder, chunk } of streams) {
+				assert.ok(store.get(recorder.id), 'stream kept');
+				assert.deepEqual(store.body(recorder.id, 'response'), chunk);
+			}
+			const finished = store.list().filter((e) => e.state === 'completed').length;
+			// ~5 KiB each, ~200 kept; without moving the streams' chunks, 40 pinned 16 KiB slabs leave room
+			// for ~70.
+			assert.ok(finished >= 140, `${finished} finished exchanges kept`);
+			assert.ok(store.stats().usedBytes <= budget);
+		});
+
+		it('builds an exchange only for readers, keeps it current while in flight', () => {
+			store = new CaptureStore();
+			const built = countBuilds();
+			try {
+				for (let i = 0; i < 1000; i++) record(store, Buffer.from('q'), Buffer.from('r'));
+				assert.equal(built.count, 0, 'nothing built without readers');
+				const recorder = store.beginExchange(init({ request: request({ method: 'POST', path: '/slow' }) }))!;
+				const exchange = store.get(recorder.id)!;
+				assert.equal(built.count, 1);
+				assert.equal(store.get(recorder.id), exchange, 'the same record while in flight');
+				assert.equal(exchange.state, 'pending');
+				assert.equal(exchange.response, undefined);
+				recorder.upstreamConnected(false);
+				recorder.requestBody(Buffer.from('abc'));
+				recorder.requestSent();
+				recorder.response(202, 'Accepted', flat([['X-One', '1'], ['x-two', '2']]));
+				recorder.responseBody(Buffer.from('hello'));
+				assert.deepEqual(exchange.requestBody, { size: 3, captured: 3, truncated: false });
+				assert.deepEqual(exchange.responseBody, { size: 5, captured: 5, truncated: false });
+				assert.deepEqual(exchange.response, { statusCode: 202, statusMessage: 'Accepted', headers: [['X-One', '1'], ['x-two', '2']] });
+				assert.ok(exchange.timings.upstreamConnect! >= 0 && exchange.timings.responseStart! >= exchange.timings.requestSent!);
+				assert.equal(exchange.timings.end, undefined);
+				recorder.finish('aborted', 'client went away');
+				assert.equal(exchange.state, 'aborted');
+				assert.equal(exchange.error, 'client went away');
+				assert.ok(exchange.timings.end! >= exchange.timings.responseStart!);
+				// Finished: no longer kept by the entry, but handed out again while a reader holds it.
+				assert.equal(store.get(recorder.id), exchange);
+			} finally {
+				built.restore();
+			}
+		});
+
+		it('builds exchanges for listeners when a batch is delivered, not on the recording path', async () => {
+			store = new CaptureStore({ batchIntervalMs: 10 });
+			const changes: CaptureChange[] = [];
+			store.onDidChange((c) => changes.push(c));
+			const built = countBuilds();
+			try {
+				const ids = Array.from({ length: 50 }, () => record(store, undefined, Buffer.from('x'))!);
+				assert.equal(built.count, 0);
+				await sleep(40);
+				assert.equal(built.count, 50);
+				assert.deepEqual(changes.flatMap((c) => c.added.map((e) => e.id)), ids);
+			} finally {
+				built.restore();
+			}
+		});
+
+		it('keeps headers exact whatever their characters', () => {
+			store = new CaptureStore();
+			const headers: RawHeaders = [['Host', 'localhost'], ['X-Latin1', 'caf\u00e9\u00ff'], ['X-Utf16', '\u{1F600}\u4e2d'], ['X-Empty', ''], ['X-Odd', 'a\r\nb\0c']];
+			const recorder = store.beginExchange(init({ request: request({ path: '/caf\u00e9?q=\u{1F600}', headers }) }))!;
+			recorder.response(200, 'D\u00e9j\u00e0 vu', flat(headers));
+			recorder.finish('completed');
+			const exchange = store.get(recorder.id)!;
+			assert.equal(exchange.request!.path, '/caf\u00e9?q=\u{1F600}');
+			assert.deepEqual(exchange.request!.headers, headers);
+			assert.equal(exchange.response!.statusMessage, 'D\u00e9j\u00e0 vu');
+			assert.deepEqual(exchange.response!.headers, headers);
+		});
+
+		it('a recorder whose exchange was evicted does not touch the exchange that reuses its record', () => {
+			store = new CaptureStore({ budgetBytes: 64 * 1024, bodyLimit: 16 * 1024 });
+			const old = store.beginExchange(init({ request: request({ path: '/old' }) }))!;
+			// In-flight exchanges beyond one body cap over the budget: the oldest (ours) goes.
+			for (let i = 0; i < 40; i++) {
+				const r = store.beginExchange(init())!;
+				r.responseBody(Buffer.alloc(8 * 1024));
+			}
+			assert.equal(store.get(old.id), undefined);
+			store.clear();
+			const fresh = store.beginExchange(init({ request: request({ path: '/fresh' }) }))!;
+			old.responseBody(Buffer.from('stale'));
+			old.response(500, 'Stale', []);
+			old.finish('completed');
+			const exchange = store.get(fresh.id)!;
+			assert.equal(exchange.state, 'pending');
+			assert.equal(exchange.response, undefined);
+			assert.equal(exchange.responseBody.size, 0);
+			assert.equal(exchange.request!.path, '/fresh');
+		});
+	});
+
 	it('throughput: records 100,000 small exchanges quickly', function () {
 		this.timeout(60_000);
 		store = new CaptureStore({ budgetBytes: 8 * 1024 * 1024 });
@@ -364,10 +557,10 @@ describe('CaptureStore', () => {
 		const req = request();
 		const started = performance.now();
 		for (let i = 0; i < 100_000; i++) {
-			const r = store.beginExchange({ kind: 'http', client: '127.0.0.1:1', tls, request: req, startTime: 0, startMonotonic: started })!;
+			const r = store.beginExchange({ kind: 'http', client: '127.0.0.1:1', tls, request: req, startMonotonic: started })!;
 			r.upstreamConnected(true);
 			r.requestSent();
-			r.response({ statusCode: 200, statusMessage: 'OK', headers: req.headers });
+			r.response(200, 'OK', req.rawHeaders);
 			r.responseBody(body);
 			r.finish('completed');
 		}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { CaptureStore } from '../../../src/core/capture/captureStore';
 import { toHar, writeHar } from '../../../src/core/capture/har';
-import { init, request, sleep } from './helpers';
+import { flat, init, request, sleep } from './helpers';
 
 type Json = Record<string, unknown>;
 
@@ -106,10 +106,10 @@ describe('HAR export', () => {
 		await sleep(2);
 		const json = Buffer.from(JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ i, name: `item ${i}` })) }));
 		const gz = zlib.gzipSync(json);
-		post.response({ statusCode: 201, statusMessage: 'Created', headers: [
+		post.response(201, 'Created', flat([
 			['Content-Type', 'application/json; charset=utf-8'], ['Content-Encoding', 'gzip'], ['Set-Cookie', 'session=xyz; Path=/; HttpOnly; Secure; SameSite=Lax'],
 			['Location', '/api/items/7'],
-		] });
+		]));
 		post.responseBody(gz.subarray(0, 10));
 		post.responseBody(gz.subarray(10));
 		await sleep(2);
@@ -119,14 +119,14 @@ describe('HAR export', () => {
 		ids.image = image.id;
 		image.upstreamConnected(true);
 		image.requestSent();
-		image.response({ statusCode: 200, statusMessage: 'OK', headers: [['Content-Type', 'image/png']] });
+		image.response(200, 'OK', flat([['Content-Type', 'image/png']]));
 		image.responseBody(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0xff]));
 		image.finish('completed');
 
 		const br = store.beginExchange(init({ request: request({ path: '/main.js' }) }))!;
 		ids.br = br.id;
 		br.requestSent();
-		br.response({ statusCode: 200, statusMessage: 'OK', headers: [['content-type', 'text/javascript'], ['content-encoding', 'br']] });
+		br.response(200, 'OK', flat([['content-type', 'text/javascript'], ['content-encoding', 'br']]));
 		br.responseBody(zlib.brotliCompressSync(Buffer.from('console.log("héllo");')));
 		br.finish('completed');
 
@@ -138,7 +138,7 @@ describe('HAR export', () => {
 		ids.ws = ws.id;
 		ws.upstreamConnected(false);
 		ws.requestSent();
-		ws.response({ statusCode: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket'], ['Sec-WebSocket-Protocol', 'vite-hmr']] });
+		ws.response(101, 'Switching Protocols', flat([['Upgrade', 'websocket'], ['Sec-WebSocket-Protocol', 'vite-hmr']]));
 		ws.webSocketMessage({ direction: 'server', opcode: 1, size: 16, payload: Buffer.from('{"type":"connected"}'), truncated: false, compressed: false });
 		ws.webSocketMessage({ direction: 'client', opcode: 2, size: 3, payload: Buffer.from([1, 2, 3]), truncated: false, compressed: false });
 		const deflated = zlib.deflateRawSync(Buffer.from('{"type":"update"}'), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
@@ -220,7 +220,7 @@ describe('HAR export', () => {
 		store = new CaptureStore({ bodyLimit: 100 });
 		const r = store.beginExchange(init())!;
 		const body = Buffer.from('€'.repeat(200));
-		r.response({ statusCode: 200, statusMessage: 'OK', headers: [['Content-Type', 'text/plain; charset=utf-8']] });
+		r.response(200, 'OK', flat([['Content-Type', 'text/plain; charset=utf-8']]));
 		r.responseBody(body);
 		r.finish('completed');
 		const [entry] = toHar(store.list(), (id, side) => store.body(id, side)).log.entries;

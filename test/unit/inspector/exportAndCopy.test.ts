@@ -9,12 +9,12 @@ import { harForFilter, replay } from '../../../src/core/inspector/actions';
 import { ProxySession } from '../../../src/core/session';
 import { toFetch } from '../../../src/shared/fetchSnippet';
 import { tempDir } from '../helpers';
-import { init, request, sleep } from '../capture/helpers';
+import { flat, init, request, sleep } from '../capture/helpers';
 
 function capture(store: CaptureStore, method: string, p: string, status: number, body?: string, headers: Array<[string, string]> = []): number {
 	const recorder = store.beginExchange(init({ request: request({ method, path: p, headers: [['Host', 'localhost:8443'], ...headers] }) }))!;
 	if (body !== undefined) recorder.requestBody(Buffer.from(body));
-	recorder.response({ statusCode: status, statusMessage: 'X', headers: [['content-type', 'application/json'], ['content-encoding', 'gzip']] });
+	recorder.response(status, 'X', flat([['content-type', 'application/json'], ['content-encoding', 'gzip']]));
 	recorder.responseBody(zlib.gzipSync(JSON.stringify({ p })));
 	recorder.finish('completed');
 	return recorder.id;

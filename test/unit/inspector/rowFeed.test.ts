@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { CaptureStore } from '../../../src/core/capture/captureStore';
 import { RowFeed } from '../../../src/core/inspector/rowFeed';
 import { ROWS_CHUNK, ROWS_FIRST_CHUNK, type RowsEvent } from '../../../src/shared/protocol';
-import { init, request, sleep } from '../capture/helpers';
+import { flat, init, request, sleep } from '../capture/helpers';
 
 /** Waits (up to 5 s, for a loaded machine) until `done()` holds. */
 async function until(done: () => boolean): Promise<void> {
@@ -11,7 +11,7 @@ async function until(done: () => boolean): Promise<void> {
 
 function record(store: CaptureStore, path: string, status = 200): number {
 	const recorder = store.beginExchange(init({ request: request({ path }) }))!;
-	recorder.response({ statusCode: status, statusMessage: 'OK', headers: [['content-type', 'application/json']] });
+	recorder.response(status, 'OK', flat([['content-type', 'application/json']]));
 	recorder.responseBody(Buffer.from('{}'));
 	recorder.finish('completed');
 	return recorder.id;
@@ -93,7 +93,7 @@ describe('inspector row feed (host side batching)', () => {
 		await sleep(30); // the store reports the addition first
 		feed.start();
 		events.length = 0;
-		recorder.response({ statusCode: 404, statusMessage: 'Not Found', headers: [] });
+		recorder.response(404, 'Not Found', []);
 		await until(() => events.some((e) => e.updated.length > 0));
 		assert.deepEqual(events.flatMap((e) => e.updated).map((s) => [s.id, s.status]), [[recorder.id, 404]]);
 		events.length = 0;

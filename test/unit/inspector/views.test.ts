@@ -3,11 +3,11 @@ import * as zlib from 'node:zlib';
 import { CaptureStore } from '../../../src/core/capture/captureStore';
 import { bodyView, editorContent, exchangeDetails, hexDump, imageData, prettyJson, prettyXml } from '../../../src/core/inspector/views';
 import type { RawHeaders } from '../../../src/shared/exchange';
-import { init, request } from '../capture/helpers';
+import { flat, init, request } from '../capture/helpers';
 
 function respond(store: CaptureStore, headers: RawHeaders, body: Buffer, path = '/x'): number {
 	const recorder = store.beginExchange(init({ request: request({ path }) }))!;
-	recorder.response({ statusCode: 200, statusMessage: 'OK', headers });
+	recorder.response(200, 'OK', flat(headers));
 	recorder.responseBody(body);
 	recorder.finish('completed');
 	return recorder.id;
@@ -101,7 +101,7 @@ describe('inspector details and body views', () => {
 		const recorder = store.beginExchange(init({ kind: 'websocket', request: request({ headers: [['Upgrade', 'websocket'], ['X-B', '2'], ['x-a', '1']] }) }))!;
 		recorder.upstreamConnected(false);
 		recorder.requestSent();
-		recorder.response({ statusCode: 101, statusMessage: 'Switching Protocols', headers: [['Upgrade', 'websocket']] });
+		recorder.response(101, 'Switching Protocols', flat([['Upgrade', 'websocket']]));
 		recorder.webSocketMessage({ direction: 'server', opcode: 1, size: 12, payload: Buffer.from('{"type":"x"}'), truncated: false, compressed: false });
 		const deflated = zlib.deflateRawSync(Buffer.from('compressed hello'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
 		recorder.webSocketMessage({ direction: 'client', opcode: 1, size: deflated.length - 4, payload: deflated.subarray(0, deflated.length - 4), truncated: false, compressed: true });

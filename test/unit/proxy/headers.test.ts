@@ -14,7 +14,7 @@ describe('proxy: header rewriting', () => {
 		assert.deepEqual(out.headers, [
 			'Host', 'localhost:8443', 'Accept', '*/*',
 			'X-Forwarded-For', '::1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'localhost:8443',
-			'Forwarded', 'for=10.0.0.1, for="[::1]";host="localhost:8443";proto=https', 'Transfer-Encoding', 'chunked',
+			'Forwarded', 'for=10.0.0.1, for="[::1]";host="localhost:8443";proto=https', 'Transfer-Encoding', 'chunked', 'Connection', 'keep-alive',
 		]);
 		assert.equal(out.host, 'localhost:8443');
 		assert.equal(out.hasBody, true);
@@ -51,8 +51,10 @@ describe('proxy: header rewriting', () => {
 	});
 
 	it('HTTP/2 response: connection-specific fields removed, set-cookie arrays kept', () => {
-		const out = http2ResponseHeaders(200, { connection: 'keep-alive, x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'proxy-connection': 'x', upgrade: 'h2c', 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/html' }, false, 'localhost');
-		assert.deepEqual(out, { ':status': 200, 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/html' });
+		const raw = ['Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Proxy-Connection', 'x', 'Upgrade', 'h2c',
+			'Set-Cookie', 'a=1', 'Content-Type', 'text/html', 'set-cookie', 'b=2', 'Strict-Transport-Security', 'max-age=1'];
+		assert.deepEqual(http2ResponseHeaders(200, raw, false, 'localhost'), { ':status': 200, 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/html' });
+		assert.deepEqual(http2ResponseHeaders(204, raw, false, 'example.com'), { ':status': 204, 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/html', 'strict-transport-security': 'max-age=1' });
 	});
 
 	it('knows loopback names', () => {

@@ -126,7 +126,8 @@ export class RecordingSink implements CaptureSink {
 			requestBody: (chunk) => events.push(['requestBody', Buffer.from(chunk)]),
 			upstreamConnected: (reused) => events.push(['upstreamConnected', reused]),
 			requestSent: () => events.push(['requestSent']),
-			response: (response) => events.push(['response', response]),
+			// Recorded as pairs (a copy), so that tests read headers the way the capture model holds them.
+			response: (statusCode, statusMessage, rawHeaders) => events.push(['response', { statusCode, statusMessage, headers: pairs(rawHeaders) }]),
 			responseBody: (chunk) => events.push(['responseBody', Buffer.from(chunk)]),
 			webSocketMessage: (message) => events.push(['webSocketMessage', { ...message, payload: Buffer.from(message.payload) }]),
 			finish: (state, error) => {
@@ -139,6 +140,13 @@ export class RecordingSink implements CaptureSink {
 	tlsFailure(init: TlsFailureInit): void {
 		this.tlsFailures.push(init);
 	}
+}
+
+/** Flat `[name, value, …]` (as the proxy hands headers to capture) to pairs, for assertions. */
+export function pairs(raw: readonly string[]): Array<[string, string]> {
+	const result: Array<[string, string]> = [];
+	for (let i = 0; i + 1 < raw.length; i += 2) { result.push([raw[i], raw[i + 1]]); }
+	return result;
 }
 
 /** Resolves after `ms`. */

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import WebSocket from 'ws';
-import { makeCa, RecordingSink, startHarness, waitFor, type Harness, type TestCa } from './helpers';
+import { makeCa, pairs, RecordingSink, startHarness, waitFor, type Harness, type TestCa } from './helpers';
 
 /** Opens a WebSocket through the proxy and resolves with it once open. */
 function connect(ca: TestCa, port: number, protocols: string[] = ['vite-hmr'], path = '/'): Promise<WebSocket> {
@@ -62,7 +62,7 @@ describe('proxy: WebSockets', function () {
 		await exchange.finished;
 		assert.equal(exchange.init.kind, 'websocket');
 		assert.equal(exchange.init.request.path, '/hmr?token=1');
-		assert.ok(exchange.init.request.headers.some(([name, value]) => name.toLowerCase() === 'sec-websocket-protocol' && value === 'vite-hmr'));
+		assert.ok(pairs(exchange.init.request.rawHeaders).some(([name, value]) => name.toLowerCase() === 'sec-websocket-protocol' && value === 'vite-hmr'));
 		const response = exchange.events.find(([kind]) => kind === 'response')![1] as { statusCode: number; headers: Array<[string, string]> };
 		assert.equal(response.statusCode, 101);
 		const messages = exchange.events.filter(([kind]) => kind === 'webSocketMessage').map(([, m]) => m as { direction: string; opcode: number; size: number; truncated: boolean; compressed: boolean; payload: Buffer });

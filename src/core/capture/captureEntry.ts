@@ -1,0 +1,603 @@
+import type { Exchange, ExchangeId, ExchangeState, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
+import { readHead, writeHead } from './headBlob';
+import type { SlabLog } from './slabLog';
+import { Timing, type TimingTable } from './timingTable';
+import type { CapturedRequestInit } from './types';
+
+// Memory estimates for what is not slab bytes (slabs are charged whole by the store), measured on Node
+// 20 / V8 11 with the heap test in test/unit/capture/captureStore.test.ts and bench/capture.bench.mjs:
+// a header pair kept as strings (pair array + two strings); a string; a WebSocket message object with
+// its payload Buffer (object + backing store header); an Exchange built for a reader and kept while the
+// exchange is in flight (the object, its timings, request, response and body infos; pairs on top). The
+// record itself is RECORD_COST in captureStore.ts.
+export const HEADER_COST = 96;
+export const STRING_COST = 32;
+export const MESSAGE_COST = 400;
+const VIEW_COST = 600;
+
+const EMPTY = Buffer.alloc(0);
+/** What a released entry points at instead of its last exchange's TLS details. */
+const NO_TLS: TlsDetails = Object.freeze({});
+
+/** Where an entry is in the store's current (not yet delivered) batch. */
+export const enum Queued { No, Added, Updated }
+
+/** The store's side of an entry, kept narrow so that entries do not reach into the store. */
+export interface EntryHost {
+	readonly bodyLimit: number;
+	readonly log: SlabLog;
+	readonly timings: TimingTable;
+	/** Adds `bytes` (negative: gives back) to what the entry is charged, without enforcing the budget. */
+	charge(entry: CaptureEntry, bytes: number): void;
+	/** The entry changed in a way readers see. */
+	changed(entry: CaptureEntry): void;
+	/** Enforces the budget if the store is over it: the last step of every call that may grow it. */
+	settle(): void;
+	fault(where: string, error: unknown): void;
+}
+
+/** Estimated bytes of headers kept as strings, from the flat `[name, value, …]` array (one HEADER_COST a pair). */
+export function headersCost(raw: readonly string[]): number {
+	let bytes = STRING_COST + (raw.length >> 1) * HEADER_COST;
+	for (let i = 0; i < raw.length; i++) bytes += raw[i].length;
+	return bytes;
+}
+
+/** `strings[from…]` (flat `[name, value, …]`) as the model's pairs. */
+function headerPairs(strings: readonly string[], from: number): RawHeaders {
+	const pairs: RawHeaders = new Array((strings.length - from) >> 1);
+	for (let i = from; i + 1 < strings.length; i += 2) pairs[(i - from) >> 1] = [strings[i], strings[i + 1]];
+	return pairs;
+}
+
+/** The same string object for the common values, so that the record does not keep the parser's copy. */
+function internMethod(method: string): string {
+	switch (method) {
+		case 'GET': return 'GET';
+		case 'POST': return 'POST';
+		case 'HEAD': return 'HEAD';
+		case 'OPTIONS': return 'OPTIONS';
+		case 'PUT': return 'PUT';
+		case 'PATCH': return 'PATCH';
+		case 'DELETE': return 'DELETE';
+		default: return method;
+	}
+}
+
+function internVersion(version: string): string {
+	switch (version) {
+		case '1.1': return '1.1';
+		case '2': return '2';
+		case '1.0': return '1.0';
+		default: return version;
+	}
+}
+
+function optional(value: number): number | undefined {
+	return value === value ? value : undefined;
+}
+
+/**
+ * A WebSocket payload to keep: a copy in a backing store of its own. The caller's buffer may be a view
+ * into something bigger (which the budget would not see) or a read buffer it reuses.
+ */
+function copyOf(payload: Buffer): Buffer {
+	if (payload.byteLength === 0) return EMPTY;
+	const copy = Buffer.allocUnsafeSlow(payload.byteLength);
+	copy.set(payload);
+	return copy;
+}
+
+/**
+ * One kept exchange. The proxy feeds it through an {@link EntryRecorder}; the recorder methods here are
+ * the ones the recorder forwards to while the entry still holds that exchange.
+ *
+ * Everything is plain fields (small integers and shared strings), timings live in the store's
+ * {@link TimingTable}, header blocks and small body chunks in its {@link SlabLog}: one heap object per
+ * exchange, and the store reuses it for a later exchange once this one is gone, so that records are not
+ * garbage either (a record that lives as long as the store's FIFO is promoted, traced and swept: ~0.3 µs
+ * each, measured). The public {@link Exchange} is built only when someone reads it ({@link materialise});
+ * while the exchange is in flight that object is kept and updated with every event, so readers holding it
+ * see it change as before. Once finished nothing changes any more, and the entry lets go of it.
+ */
+export class CaptureEntry {
+	/** Changes whenever the entry lets go of an exchange: recorders of an earlier one go quiet. */
+	generation = 0;
+	id: ExchangeId = 0;
+	/** Maintained by the store's {@link EntryList}. */
+	position = 0;
+	kind: Exchange['kind'] = 'http';
+	/** Bytes charged to the budget for this entry (slab bytes are charged to the store as a whole). */
+	cost = 0;
+	/** False once evicted, cleared or disposed (until reused): later calls are ignored. */
+	live = false;
+	queued = Queued.No;
+	/** WebSocket messages dropped from the front under memory pressure. */
+	droppedMessages = 0;
+	state: ExchangeState = 'pending';
+	error: string | undefined = undefined;
+	messages: WebSocketMessage[] | undefined = undefined;
+
+	private client = '';
+	private tls: TlsDetails = NO_TLS;
+	/** This entry's row in the host's timing table, for life. */
+	private readonly row: number;
+	private method = '';
+	private httpVersion = '';
+	/** Path, authority, then the flat headers: a slab record (location, bytes), or the strings themselves. */
+	private requestHead = -1;
+	private requestHeadBytes = 0;
+	private requestStrings: readonly string[] | undefined = undefined;
+	private statusCode = 0;
+	/** Status message, then the flat headers, kept like the request's. */
+	private responseHead = -1;
+	private responseHeadBytes = 0;
+	private responseStrings: readonly string[] | undefined = undefined;
+
+	private requestSize = 0;
+	private requestCaptured = 0;
+	private requestTruncated = false;
+	private requestChunk = -1;
+	/**
+	 * A kept body is nothing, one slab record (`…Chunk`, its length the body's `captured`), or, once there
+	 * are more, `…Parts`: each record's location and length, in order.
+	 */
+	private requestParts: number[] | undefined = undefined;
+	private responseSize = 0;
+	private responseCaptured = 0;
+	private responseTruncated = false;
+	private responseChunk = -1;
+	private responseParts: number[] | undefined = undefined;
+
+	/** The public record, while one is kept (in flight and read), and what it is charged. */
+	private view: Exchange | undefined = undefined;
+	private viewCost = 0;
+	/**
+	 * The last record built once the exchange was over, for as long as a reader holds it: the same object
+	 * for the next reader (the inspector looks an exchange up again and again) at no memory cost.
+	 */
+	private finalView: WeakRef<Exchange> | undefined = undefined;
+
+	constructor(private readonly host: EntryHost) {
+		this.row = host.timings.allocate();
+	}
+
+	/**
+	 * Starts holding a new exchange (the entry is new, or released). `start` is the monotonic arrival time,
+	 * or for TLS failures the wall-clock time. The request side follows with {@link recordRequest}.
+	 */
+	reset(id: ExchangeId, kind: Exchange['kind'], client: string, tls: TlsDetails, start: number): void {
+		this.id = id;
+		this.kind = kind;
+		this.cost = 0;
+		this.live = true;
+		this.queued = Queued.No;
+		this.droppedMessages = 0;
+		this.state = kind === 'tls-error' ? 'tls-error' : 'pending';
+		this.error = undefined;
+		this.messages = kind === 'websocket' ? [] : undefined;
+		this.client = client;
+		this.tls = tls;
+		this.host.timings.reset(this.row, start);
+		// A TLS failure is over when it is recorded.
+		if (kind === 'tls-error') this.host.timings.set(this.row, Timing.End, 0);
+		this.method = '';
+		this.httpVersion = '';
+		this.statusCode = 0;
+		this.requestSize = 0;
+		this.requestCaptured = 0;
+		this.requestTruncated = false;
+		this.responseSize = 0;
+		this.responseCaptured = 0;
+		this.responseTruncated = false;
+		this.viewCost = 0;
+		// Heads, bodies and the view were let go of by release().
+	}
+
+	get pending(): boolean {
+		return this.state === 'pending';
+	}
+
+	private get accepting(): boolean {
+		return this.live && this.state === 'pending';
+	}
+
+	/**
+	 * Keeps the request side; returns the bytes to charge besides the record itself. WebSocket heads stay
+	 * strings: the connection lives long, and a slab record would pin its whole slab for that long.
+	 */
+	recordRequest(request: CapturedRequestInit): number {
+		this.method = internMethod(request.method);
+		this.httpVersion = internVersion(request.httpVersion);
+		const raw = request.rawHeaders;
+		if (this.kind !== 'websocket') {
+			const location = writeHead(this.host.log, request.path, request.authority, raw);
+			if (location >= 0) {
+				this.requestHead = location;
+				this.requestHeadBytes = this.host.log.lastBytes;
+				return 0;
+			}
+		}
+		this.requestStrings = [request.path, request.authority, ...raw];
+		return 2 * STRING_COST + request.path.length + request.authority.length + headersCost(raw);
+	}
+
+	// What the recorder forwards
+
+	requestBody(chunk: Buffer): void {
+		if (!this.accepting) return;
+		try {
+			this.appendBody(false, chunk);
+		} catch (error) {
+			this.host.fault('requestBody', error);
+		}
+	}
+
+	responseBody(chunk: Buffer): void {
+		if (!this.accepting) return;
+		try {
+			this.appendBody(true, chunk);
+		} catch (error) {
+			this.host.fault('responseBody', error);
+		}
+	}
+
+	upstreamConnected(reused: boolean): void {
+		if (!this.accepting || reused) return;
+		const offset = this.offset();
+		this.host.timings.set(this.row, Timing.UpstreamConnect, offset);
+		if (this.view !== undefined) this.view.timings.upstreamConnect = offset;
+		this.host.changed(this);
+	}
+
+	requestSent(): void {
+		if (!this.accepting) return;
+		const offset = this.offset();
+		this.host.timings.set(this.row, Timing.RequestSent, offset);
+		if (this.view !== undefined) this.view.timings.requestSent = offset;
+		this.host.changed(this);
+	}
+
+	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): void {
+		if (!this.accepting) return;
+		try {
+			const offset = this.offset();
+			this.host.timings.set(this.row, Timing.ResponseStart, offset);
+			// A second head (the proxy should not send one) replaces the first.
+			this.releaseResponseHead();
+			this.statusCode = statusCode;
+			const location = this.kind === 'websocket' ? -1 : writeHead(this.host.log, statusMessage, undefined, rawHeaders);
+			if (location >= 0) {
+				this.responseHead = location;
+				this.responseHeadBytes = this.host.log.lastBytes;
+			} else {
+				this.responseStrings = [statusMessage, ...rawHeaders];
+				this.host.charge(this, STRING_COST + statusMessage.length + headersCost(rawHeaders));
+			}
+			const view = this.view;
+			if (view !== undefined) {
+				view.timings.responseStart = offset;
+				view.response = { statusCode, statusMessage, headers: headerPairs(rawHeaders, 0) };
+			}
+			this.host.changed(this);
+			this.host.settle();
+		} catch (error) {
+			this.host.fault('response', error);
+		}
+	}
+
+	webSocketMessage(message: { direction: 'client' | 'server'; opcode: number; size: number; payload: Buffer; truncated: boolean; compressed: boolean }): void {
+		const messages = this.messages;
+		if (!this.accepting || messages === undefined) return;
+		try {
+			let payload = message.payload;
+			let truncated = message.truncated;
+			const limit = this.host.bodyLimit;
+			if (payload.byteLength > limit) {
+				// The parser may have been given a larger cap than ours; ours wins.
+				payload = payload.subarray(0, limit);
+				truncated = true;
+			}
+			payload = copyOf(payload);
+			messages.push({
+				direction: message.direction,
+				opcode: message.opcode,
+				size: message.size,
+				time: this.offset(),
+				payload,
+				truncated,
+				compressed: message.compressed,
+			});
+			this.host.charge(this, MESSAGE_COST + payload.byteLength);
+			this.host.changed(this);
+			this.host.settle();
+		} catch (error) {
+			this.host.fault('webSocketMessage', error);
+		}
+	}
+
+	finish(state: Exclude<ExchangeState, 'pending'>, error?: string): void {
+		if (!this.accepting) return;
+		const offset = this.offset();
+		this.state = state;
+		this.host.timings.set(this.row, Timing.End, offset);
+		if (error !== undefined) {
+			this.error = error;
+			this.host.charge(this, STRING_COST + error.length);
+		}
+		const view = this.view;
+		if (view !== undefined) {
+			view.state = state;
+			view.timings.end = offset;
+			if (error !== undefined) view.error = error;
+			// Final now: let go of it, but hand it out again while readers still hold it.
+			this.dropView();
+			this.finalView = new WeakRef(view);
+		}
+		this.host.changed(this);
+		this.host.settle();
+	}
+
+	// For the store
+
+	/**
+	 * The public record. Built on demand; kept (and kept current) only while the exchange is in flight,
+	 * since after that it does not change; then only weakly, so that readers share it while one holds it.
+	 */
+	materialise(): Exchange {
+		if (this.view !== undefined) return this.view;
+		const held = this.finalView?.deref();
+		if (held !== undefined) return held;
+		const view = this.build();
+		if (this.state === 'pending' && this.live) {
+			this.view = view;
+			let cost = VIEW_COST;
+			if (view.request !== undefined) cost += headersCost(view.request.headers.flat());
+			this.viewCost = cost;
+			this.host.charge(this, cost);
+		} else {
+			this.finalView = new WeakRef(view);
+		}
+		return view;
+	}
+
+	/**
+	 * The kept bytes of one body, in a fresh Buffer of its own: slabs are reused, and a slice of Node's
+	 * allocation pool would pin the pool for as long as the caller keeps it.
+	 */
+	body(response: boolean): Buffer {
+		const chunk = response ? this.responseChunk : this.requestChunk;
+		const parts = response ? this.responseParts : this.requestParts;
+		const captured = response ? this.responseCaptured : this.requestCaptured;
+		const log = this.host.log;
+		const out = Buffer.allocUnsafeSlow(captured);
+		if (chunk >= 0) {
+			log.copyOut(chunk, captured, out, 0);
+		} else if (parts !== undefined) {
+			let at = 0;
+			for (let i = 0; i < parts.length; i += 2) {
+				log.copyOut(parts[i], parts[i + 1], out, at);
+				at += parts[i + 1];
+			}
+		}
+		return out;
+	}
+
+	/**
+	 * Drops the oldest WebSocket messages until at least `bytes` are freed (or none are left).
+	 * Returns the bytes freed; the caller un-charges them.
+	 */
+	trimMessages(bytes: number): number {
+		const messages = this.messages;
+		if (messages === undefined || messages.length === 0) return 0;
+		let freed = 0;
+		let count = 0;
+		while (count < messages.length && freed < bytes) {
+			freed += MESSAGE_COST + messages[count].payload.byteLength;
+			count++;
+		}
+		messages.splice(0, count);
+		this.droppedMessages += count;
+		return freed;
+	}
+
+	/** Moves this entry's slab records that are in slabs being emptied (see {@link SlabLog.beginCompaction}). */
+	relocate(): void {
+		const log = this.host.log;
+		if (this.requestHead >= 0 && log.isMoving(this.requestHead)) this.requestHead = log.move(this.requestHead, this.requestHeadBytes);
+		if (this.responseHead >= 0 && log.isMoving(this.responseHead)) this.responseHead = log.move(this.responseHead, this.responseHeadBytes);
+		if (this.requestChunk >= 0 && log.isMoving(this.requestChunk)) this.requestChunk = log.move(this.requestChunk, this.requestCaptured);
+		if (this.responseChunk >= 0 && log.isMoving(this.responseChunk)) this.responseChunk = log.move(this.responseChunk, this.responseCaptured);
+		for (const parts of [this.requestParts, this.responseParts]) {
+			if (parts === undefined) continue;
+			for (let i = 0; i < parts.length; i += 2) {
+				if (log.isMoving(parts[i])) parts[i] = log.move(parts[i], parts[i + 1]);
+			}
+		}
+	}
+
+	/**
+	 * Lets go of the exchange and everything it holds (the entry may then be reused); the proxy may still
+	 * hold its recorder for a while, which goes quiet.
+	 */
+	release(): void {
+		if (!this.live) return;
+		this.live = false;
+		this.generation++;
+		const log = this.host.log;
+		if (this.requestHead >= 0) log.release(this.requestHead, this.requestHeadBytes);
+		this.requestHead = -1;
+		this.requestStrings = undefined;
+		this.releaseResponseHead();
+		this.releaseBody(false);
+		this.releaseBody(true);
+		// Readers may hold the array (through an Exchange): empty it, as before, then let go of it.
+		if (this.messages !== undefined) this.messages.length = 0;
+		this.messages = undefined;
+		this.error = undefined;
+		this.client = '';
+		this.tls = NO_TLS;
+		this.view = undefined;
+		this.finalView = undefined;
+	}
+
+	/** The entry will not be reused: gives its timing row back. */
+	dispose(): void {
+		this.release();
+		this.host.timings.free(this.row);
+	}
+
+	private offset(): number {
+		return performance.now() - this.host.timings.get(this.row, Timing.Start);
+	}
+
+	private build(): Exchange {
+		const timings = this.host.timings;
+		const row = this.row;
+		const start = timings.get(row, Timing.Start);
+		let request: Exchange['request'];
+		if (this.kind !== 'tls-error') {
+			const strings = this.requestHead >= 0 ? readHead(this.host.log, this.requestHead, this.requestHeadBytes) : this.requestStrings!;
+			request = { method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) };
+		}
+		let response: Exchange['response'];
+		const responseStrings = this.responseHead >= 0 ? readHead(this.host.log, this.responseHead, this.responseHeadBytes) : this.responseStrings;
+		if (responseStrings !== undefined) {
+			response = { statusCode: this.statusCode, statusMessage: responseStrings[0], headers: headerPairs(responseStrings, 1) };
+		}
+		return {
+			id: this.id,
+			kind: this.kind,
+			state: this.state,
+			client: this.client,
+			tls: this.tls,
+			timings: {
+				// TLS failures carry their wall-clock start; the others derive it from the monotonic one.
+				startTime: this.kind === 'tls-error' ? start : performance.timeOrigin + start,
+				upstreamConnect: optional(timings.get(row, Timing.UpstreamConnect)),
+				requestSent: optional(timings.get(row, Timing.RequestSent)),
+				responseStart: optional(timings.get(row, Timing.ResponseStart)),
+				end: optional(timings.get(row, Timing.End)),
+			},
+			request,
+			response,
+			requestBody: { size: this.requestSize, captured: this.requestCaptured, truncated: this.requestTruncated },
+			responseBody: { size: this.responseSize, captured: this.responseCaptured, truncated: this.responseTruncated },
+			error: this.error,
+			messages: this.messages,
+		};
+	}
+
+	private dropView(): void {
+		this.view = undefined;
+		this.host.charge(this, -this.viewCost);
+		this.viewCost = 0;
+	}
+
+	private appendBody(response: boolean, chunk: Buffer): void {
+		const length = chunk.byteLength;
+		if (length === 0) return;
+		let captured: number;
+		let truncated: boolean;
+		if (response) {
+			this.responseSize += length;
+			captured = this.responseCaptured;
+			truncated = this.responseTruncated;
+		} else {
+			this.requestSize += length;
+			captured = this.requestCaptured;
+			truncated = this.requestTruncated;
+		}
+		if (!truncated) {
+			const room = this.host.bodyLimit - captured;
+			if (length <= room) {
+				this.keep(response, chunk, captured);
+				captured += length;
+			} else {
+				if (room > 0) this.keep(response, chunk.subarray(0, room), captured);
+				captured += room;
+				truncated = true;
+			}
+			if (response) {
+				this.responseCaptured = captured;
+				this.responseTruncated = truncated;
+			} else {
+				this.requestCaptured = captured;
+				this.requestTruncated = truncated;
+			}
+		}
+		const view = this.view;
+		if (view !== undefined) {
+			const info = response ? view.responseBody : view.requestBody;
+			info.size = response ? this.responseSize : this.requestSize;
+			info.captured = captured;
+			info.truncated = truncated;
+		}
+		this.host.changed(this);
+		this.host.settle();
+	}
+
+	/**
+	 * Keeps one chunk (`before` bytes of this body are kept already): copied into the slab log, whatever
+	 * its size. The chunk may be a view into something bigger, or a read buffer the proxy reuses once
+	 * this call returns; a copy pins nothing and costs a memcpy (a few µs for 64 KiB).
+	 */
+	private keep(response: boolean, chunk: Buffer, before: number): void {
+		const log = this.host.log;
+		const length = chunk.byteLength;
+		let from = 0;
+		while (from < length) {
+			const bytes = log.append(chunk, from);
+			this.addRecord(response, log.lastLocation, bytes, before + from);
+			from += bytes;
+		}
+	}
+
+	/** Adds a slab record to a body that has `before` bytes already. */
+	private addRecord(response: boolean, location: number, bytes: number, before: number): void {
+		const chunk = response ? this.responseChunk : this.requestChunk;
+		let parts = response ? this.responseParts : this.requestParts;
+		if (chunk < 0 && parts === undefined) {
+			// The first record: kept in a field, its length is the body's `captured`.
+			if (response) this.responseChunk = location;
+			else this.requestChunk = location;
+			return;
+		}
+		if (parts === undefined) {
+			// The second: both go to a list.
+			parts = [chunk, before];
+			if (response) {
+				this.responseParts = parts;
+				this.responseChunk = -1;
+			} else {
+				this.requestParts = parts;
+				this.requestChunk = -1;
+			}
+		}
+		parts.push(location, bytes);
+	}
+
+	private releaseBody(response: boolean): void {
+		const log = this.host.log;
+		const chunk = response ? this.responseChunk : this.requestChunk;
+		const parts = response ? this.responseParts : this.requestParts;
+		if (chunk >= 0) log.release(chunk, response ? this.responseCaptured : this.requestCaptured);
+		if (parts !== undefined) {
+			for (let i = 0; i < parts.length; i += 2) log.release(parts[i], parts[i + 1]);
+		}
+		if (response) {
+			this.responseChunk = -1;
+			this.responseParts = undefined;
+		} else {
+			this.requestChunk = -1;
+			this.requestParts = undefined;
+		}
+	}
+
+	private releaseResponseHead(): void {
+		if (this.responseHead >= 0) this.host.log.release(this.responseHead, this.responseHeadBytes);
+		this.responseHead = -1;
+		// Strings kept instead of a record were charged; a replacement head is charged again.
+		this.responseStrings = undefined;
+	}
+}

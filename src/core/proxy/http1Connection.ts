@@ -1,0 +1,501 @@
+import type { TLSSocket } from 'node:tls';
+import type { ProxyContext } from './context';
+import { renderErrorPage, type GatewayFailure } from './errorPage';
+import { Exchange, RequestBody } from './exchange';
+import { headerValue, http1RequestHeaders, http1ResponseHeaders, requestHeadText, responseHeadText } from './headers';
+import { ChunkedDecoder, chunkHeader, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, requestFraming, type Framing, type RequestHead, type ResponseHead } from './http1Parser';
+import { clientAddress } from './tlsDetails';
+import { forwardUpgrade } from './webSocket';
+
+/*
+ * HTTP/1.1 from clients, parsed and written by the proxy itself rather than by Node's http server:
+ * a request costs one head parse, one upstream write, and one client write for small responses, with
+ * no IncomingMessage/ServerResponse streams in between. Requests on a connection are handled one at a
+ * time; pipelined requests wait (the socket is paused) until the response before them is complete.
+ */
+
+/** Where a client connection is. */
+const enum State {
+	/** Between requests (no bytes of the next one yet). */
+	Idle,
+	/** Part of a request head has arrived. */
+	Head,
+	/** Request body bytes are being forwarded. */
+	Body,
+	/** The request is complete; its response is in progress. */
+	Waiting,
+	Closed,
+}
+
+const kConnection = Symbol('tlsLens.http1Connection');
+type Tagged = TLSSocket & { [kConnection]: Http1Connection };
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+	400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large',
+	501: 'Not Implemented', 505: 'HTTP Version Not Supported',
+};
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+/** Timeouts of client connections, enforced by one sweep over all connections instead of a timer each. */
+export interface Http1Timeouts {
+	/** A request head must be complete this long after its first byte (slow-loris guard). */
+	readonly headersMs: number;
+	/** A connection with no request in progress is closed after this long. */
+	readonly idleMs: number;
+}
+
+/**
+ * Every open HTTP/1.1 client connection, and the periodic check of their timeouts. Owned by the
+ * ProxyServer; dispose() stops the timer (the sockets are closed by the server's own tracking).
+ */
+export class Http1Connections {
+	private readonly open = new Set<Http1Connection>();
+	private readonly timer: NodeJS.Timeout;
+	private readonly keepAliveHeaders: string;
+
+	constructor(private readonly proxy: ProxyContext, private readonly timeouts: Http1Timeouts) {
+		// As Node's server says it: clients then never reuse a connection we are about to close.
+		this.keepAliveHeaders = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(timeouts.idleMs / 1000)}\r\n`;
+		// Checked a few times per timeout, so a timeout fires at most about a quarter late.
+		const interval = Math.max(50, Math.min(1000, Math.min(timeouts.headersMs, timeouts.idleMs) / 4));
+		this.timer = setInterval(() => this.sweep(), interval);
+		this.timer.unref();
+	}
+
+	/** Serves HTTP/1.x on a TLS socket that negotiated http/1.1 (or no ALPN). */
+	serve(socket: TLSSocket): void {
+		const connection = new Http1Connection(this.proxy, socket, this.open, this.keepAliveHeaders);
+		this.open.add(connection);
+	}
+
+	dispose(): void {
+		clearInterval(this.timer);
+		this.open.clear();
+	}
+
+	private sweep(): void {
+		const now = performance.now();
+		const { headersMs, idleMs } = this.timeouts;
+		for (const connection of this.open) { connection.checkTimeouts(now, headersMs, idleMs); }
+	}
+}
+
+class Http1Connection {
+	state = State.Idle;
+	/** Unparsed bytes: a partial head, or pipelined requests waiting for the current response. */
+	private pending: Buffer | undefined = undefined;
+	private since = performance.now();
+	private exchange: Http1Exchange | undefined = undefined;
+	private bodyRemaining = 0;
+	private decoder: ChunkedDecoder | undefined = undefined;
+	/** Reading is paused (backpressure from the dev server, or a pipelined request waiting). */
+	private paused = false;
+	private clientName: string | undefined = undefined;
+
+	constructor(readonly proxy: ProxyContext, readonly socket: TLSSocket, private readonly registry: Set<Http1Connection>,
+		/** Header lines of a response after which the connection stays open (says how long it may idle). */
+		readonly keepAliveHeaders: string) {
+		(socket as Tagged)[kConnection] = this;
+		socket.on('data', onSocketData);
+		socket.on('drain', onSocketDrain);
+		socket.on('close', onSocketClose);
+		// Errors are followed by 'close', which cleans up.
+		socket.on('error', ignoreError);
+	}
+
+	/** `ip:port` of the client, for capture (computed once per connection). */
+	get client(): string {
+		return this.clientName ??= clientAddress(this.socket);
+	}
+
+	onData(chunk: Buffer): void {
+		if (this.state === State.Waiting || this.paused) {
+			// A pipelined request (or bytes that arrived while pausing): keep for later.
+			this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+			this.pause();
+			return;
+		}
+		this.process(chunk, 0);
+	}
+
+	/** Parses and forwards what `chunk` holds from `offset` on. */
+	private process(chunk: Buffer, offset: number): void {
+		while (offset < chunk.length) {
+			switch (this.state) {
+				case State.Idle: case State.Head:
+					offset = this.readHead(chunk, offset);
+					if (offset < 0) { return; }
+					break;
+				case State.Body:
+					offset = this.readBody(chunk, offset);
+					break;
+				case State.Waiting:
+					// The next request was pipelined behind this one: it waits for the response.
+					this.pending = chunk.subarray(offset);
+					this.pause();
+					return;
+				default:
+					return;
+			}
+		}
+	}
+
+	/** Consumes a request head; returns the offset after it, or -1 when more bytes are needed or the connection is done. */
+	private readHead(chunk: Buffer, offset: number): number {
+		if (this.pending !== undefined) {
+			chunk = Buffer.concat([this.pending, chunk.subarray(offset)]);
+			offset = 0;
+			this.pending = undefined;
+		}
+		if (this.state === State.Idle) {
+			// RFC 9112 §2.2: empty lines before a request line are ignored.
+			while (offset < chunk.length && (chunk[offset] === 13 || chunk[offset] === 10)) { offset++; }
+			if (offset === chunk.length) { return -1; }
+			this.state = State.Head;
+			this.since = performance.now();
+		}
+		const end = findHeadEnd(chunk, offset);
+		if (end < 0) {
+			if (chunk.length - offset > MAX_HEAD_BYTES) {
+				this.reject(431, 'The request headers are larger than 16 KiB.');
+			} else {
+				this.pending = chunk.subarray(offset);
+			}
+			return -1;
+		}
+		if (end - offset > MAX_HEAD_BYTES) {
+			this.reject(431, 'The request headers are larger than 16 KiB.');
+			return -1;
+		}
+		let head: RequestHead;
+		let framing: Framing;
+		try {
+			head = parseRequestHead(chunk.toString('latin1', offset, end - 4));
+			framing = requestFraming(head.rawHeaders);
+		} catch (error) {
+			if (!(error instanceof HttpParseError)) { throw error; }
+			this.reject(error.status, error.message);
+			return -1;
+		}
+		return this.startRequest(head, framing, chunk, end);
+	}
+
+	private startRequest(head: RequestHead, framing: Framing, chunk: Buffer, offset: number): number {
+		const proxy = this.proxy;
+		const socket = this.socket;
+		const facts = scanConnectionFacts(head);
+		if (facts.upgrade !== undefined) {
+			// The socket leaves this connection for good: WebSocket bytes are piped, not parsed.
+			this.detach();
+			forwardUpgrade(proxy, head, socket, chunk.subarray(offset));
+			return -1;
+		}
+		if (head.method === 'CONNECT') {
+			this.reject(405, 'TLS Lens does not tunnel CONNECT requests.');
+			return -1;
+		}
+		if (facts.expectContinue && framing.kind !== 'none') { socket.write(CONTINUE); }
+		const forwarded = http1RequestHeaders(head.rawHeaders, {
+			clientIp: socket.remoteAddress ?? '',
+			rewriteHost: proxy.rewriteHost,
+			fallbackHost: proxy.endpoint.authority,
+			upgrade: undefined,
+		});
+		const body = framing.kind === 'none' ? RequestBody.None : framing.kind === 'chunked' ? RequestBody.Chunked : RequestBody.Sized;
+		const exchange = new Http1Exchange(this, head, requestHeadText(head.method, head.target, forwarded.headers), forwarded.host, body,
+			facts.keepAlive, head.rawHeaders);
+		this.exchange = exchange;
+		const capture = proxy.capture;
+		if (capture !== undefined) {
+			exchange.recorder = capture.beginExchange({
+				kind: 'http',
+				client: this.client,
+				tls: proxy.tlsDetails!.detailsOf(socket),
+				request: { method: head.method, path: head.target, authority: forwarded.host ?? '', httpVersion: head.httpVersion, rawHeaders: head.rawHeaders },
+				startMonotonic: this.since,
+			});
+		}
+		if (framing.kind === 'length') {
+			this.state = State.Body;
+			this.bodyRemaining = framing.length;
+		} else if (framing.kind === 'chunked') {
+			this.state = State.Body;
+			this.decoder = new ChunkedDecoder((data) => this.requestData(data));
+		} else {
+			this.state = State.Waiting;
+		}
+		exchange.start();
+		return offset;
+	}
+
+	private readBody(chunk: Buffer, offset: number): number {
+		const decoder = this.decoder;
+		if (decoder !== undefined) {
+			try {
+				offset = decoder.push(chunk, offset);
+			} catch (error) {
+				if (!(error instanceof HttpParseError)) { throw error; }
+				// The request was forwarded in part: no clean answer is possible any more.
+				this.exchange?.clientAborted();
+				this.socket.destroy();
+				this.state = State.Closed;
+				return chunk.length;
+			}
+			if (decoder.done) { this.bodyDone(); }
+			return offset;
+		}
+		const available = chunk.length - offset;
+		const take = available < this.bodyRemaining ? available : this.bodyRemaining;
+		this.bodyRemaining -= take;
+		this.requestData(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+		if (this.bodyRemaining === 0) { this.bodyDone(); }
+		return offset + take;
+	}
+
+	private requestData(data: Buffer): void {
+		const exchange = this.exchange;
+		if (exchange !== undefined && !exchange.requestData(data)) { this.pause(); }
+	}
+
+	private bodyDone(): void {
+		this.decoder = undefined;
+		this.state = State.Waiting;
+		this.exchange?.endRequest();
+	}
+
+	/** The dev server's socket drained: read more of the request body. */
+	requestDrained(): void {
+		if (this.state !== State.Body || !this.paused) { return; }
+		const pending = this.pending;
+		this.pending = undefined;
+		this.resume();
+		if (pending !== undefined) { this.process(pending, 0); }
+	}
+
+	/** The response to the current request is complete (`keepAlive`: the connection may carry another). */
+	responseDone(keepAlive: boolean): void {
+		this.exchange = undefined;
+		if (!keepAlive || this.state !== State.Waiting) {
+			// Closing: also when the request body was not read to its end (an early error response).
+			this.state = State.Closed;
+			this.socket.end();
+			return;
+		}
+		this.state = State.Idle;
+		this.since = performance.now();
+		const pending = this.pending;
+		this.pending = undefined;
+		this.resume();
+		if (pending !== undefined) { this.process(pending, 0); }
+	}
+
+	/** Answers a request we cannot forward, and closes: the rest of the connection cannot be trusted. */
+	reject(status: number, message: string): void {
+		this.state = State.Closed;
+		this.pending = undefined;
+		const body = `${message}\n`;
+		this.socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+	}
+
+	checkTimeouts(now: number, headersMs: number, idleMs: number): void {
+		if (this.state === State.Head && now - this.since > headersMs) {
+			this.reject(408, 'The request headers did not arrive in time.');
+		} else if (this.state === State.Idle && now - this.since > idleMs) {
+			this.state = State.Closed;
+			this.socket.end();
+		}
+	}
+
+	onClose(): void {
+		this.registry.delete(this);
+		this.state = State.Closed;
+		this.pending = undefined;
+		const exchange = this.exchange;
+		this.exchange = undefined;
+		if (exchange !== undefined && !exchange.done) { exchange.clientAborted(); }
+	}
+
+	onDrain(): void {
+		this.exchange?.drained();
+	}
+
+	private pause(): void {
+		if (!this.paused) {
+			this.paused = true;
+			this.socket.pause();
+		}
+	}
+
+	private resume(): void {
+		if (this.paused) {
+			this.paused = false;
+			this.socket.resume();
+		}
+	}
+
+	/** Hands the socket over (WebSocket upgrade): this connection stops listening to it. */
+	private detach(): void {
+		this.state = State.Closed;
+		this.registry.delete(this);
+		const socket = this.socket;
+		socket.removeListener('data', onSocketData);
+		socket.removeListener('drain', onSocketDrain);
+		socket.removeListener('close', onSocketClose);
+		socket.removeListener('error', ignoreError);
+	}
+}
+
+/** What the request's Connection, Upgrade and Expect headers ask for. */
+interface ConnectionFacts {
+	/** The client wants the connection kept open after this exchange. */
+	readonly keepAlive: boolean;
+	/** The protocol of an upgrade request (`Connection: upgrade` with `Upgrade`), else undefined. */
+	readonly upgrade: string | undefined;
+	readonly expectContinue: boolean;
+}
+
+function scanConnectionFacts(head: RequestHead): ConnectionFacts {
+	const raw = head.rawHeaders;
+	let close = false;
+	let keepAliveToken = false;
+	let upgradeToken = false;
+	let upgrade: string | undefined;
+	let expectContinue = false;
+	for (let i = 0; i < raw.length; i += 2) {
+		const name = raw[i];
+		// Only three names matter here; their lengths rule out nearly every other header cheaply.
+		if (name.length !== 10 && name.length !== 7 && name.length !== 6) { continue; }
+		const lower = name.toLowerCase();
+		if (lower === 'connection') {
+			for (const token of raw[i + 1].toLowerCase().split(',')) {
+				const trimmed = token.trim();
+				if (trimmed === 'close') { close = true; } else if (trimmed === 'keep-alive') { keepAliveToken = true; } else if (trimmed === 'upgrade') { upgradeToken = true; }
+			}
+		} else if (lower === 'upgrade') {
+			upgrade = raw[i + 1];
+		} else if (lower === 'expect') {
+			expectContinue = raw[i + 1].toLowerCase() === '100-continue';
+		}
+	}
+	return {
+		keepAlive: !close && (head.httpVersion === '1.1' || keepAliveToken),
+		upgrade: upgradeToken ? upgrade : undefined,
+		expectContinue,
+	};
+}
+
+/** An exchange whose client speaks HTTP/1.x on a connection of ours. */
+class Http1Exchange extends Exchange {
+	private readonly socket: TLSSocket;
+	/** The response body goes to the client in chunked framing (length unknown, HTTP/1.1 client). */
+	private chunked = false;
+	/** The client connection may carry another request after this one. */
+	private keepAlive: boolean;
+	private corked = false;
+	/** Upstream reading is paused until the client drains. */
+	private waitingForDrain = false;
+
+	constructor(private readonly owner: Http1Connection, private readonly request: RequestHead, head: string, authority: string | undefined,
+		body: RequestBody, keepAlive: boolean, private readonly clientHeaders: readonly string[]) {
+		super(owner.proxy, request.method, head, authority, body);
+		this.socket = owner.socket;
+		this.keepAlive = keepAlive;
+	}
+
+	protected respond(head: ResponseHead, framing: Framing): void {
+		const unsized = framing.kind === 'chunked' || framing.kind === 'close';
+		const headers = http1ResponseHeaders(head.rawHeaders, this.proxy.keepHsts, this.authority, false, unsized);
+		let extra = '';
+		if (unsized) {
+			if (this.request.httpVersion === '1.1') {
+				this.chunked = true;
+				extra = 'Transfer-Encoding: chunked\r\n';
+			} else {
+				// An HTTP/1.0 client learns where the body ends from the connection closing.
+				this.keepAlive = false;
+			}
+		}
+		extra += this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n';
+		// Corked until the end of this tick: the head goes out in one TLS record with the first body bytes,
+		// which usually arrive in the same read as the head.
+		this.socket.cork();
+		this.corked = true;
+		process.nextTick(uncork, this);
+		this.socket.write(responseHeadText(head.statusCode, head.statusMessage, headers, extra), 'latin1');
+	}
+
+	protected responseData(data: Buffer): boolean {
+		const socket = this.socket;
+		let ok: boolean;
+		const release = this.connection?.hold();
+		if (this.chunked) {
+			socket.write(chunkHeader(data.length), 'latin1');
+			socket.write(data, release);
+			ok = socket.write('\r\n', 'latin1');
+		} else {
+			ok = socket.write(data, release);
+		}
+		if (!ok) { this.waitingForDrain = true; }
+		return ok;
+	}
+
+	protected responseEnd(): void {
+		if (this.chunked) { this.socket.write('0\r\n\r\n', 'latin1'); }
+		this.uncork();
+		this.end('completed');
+		this.owner.responseDone(this.keepAlive);
+	}
+
+	protected requestDrained(): void {
+		this.owner.requestDrained();
+	}
+
+	/** The client's socket drained. */
+	drained(): void {
+		if (this.waitingForDrain) {
+			this.waitingForDrain = false;
+			this.clientDrained();
+		}
+	}
+
+	protected fail(failure: GatewayFailure): void {
+		const page = renderErrorPage(failure, this.proxy.endpoint.display, headerValue(this.clientHeaders, 'accept'));
+		const extra = `Content-Type: ${page.contentType}\r\nContent-Length: ${page.body.length}\r\nCache-Control: no-store\r\n${this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n'}`;
+		const socket = this.socket;
+		socket.cork();
+		socket.write(responseHeadText(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', [], extra), 'latin1');
+		socket.write(page.body);
+		socket.uncork();
+		this.owner.responseDone(this.keepAlive);
+	}
+
+	protected reset(): void {
+		this.socket.destroy();
+	}
+
+	uncork(): void {
+		if (this.corked) {
+			this.corked = false;
+			this.socket.uncork();
+		}
+	}
+}
+
+function uncork(exchange: Http1Exchange): void {
+	exchange.uncork();
+}
+
+function onSocketData(this: TLSSocket, chunk: Buffer): void {
+	(this as Tagged)[kConnection].onData(chunk);
+}
+
+function onSocketDrain(this: TLSSocket): void {
+	(this as Tagged)[kConnection].onDrain();
+}
+
+function onSocketClose(this: TLSSocket): void {
+	(this as Tagged)[kConnection].onClose();
+}
+
+function ignoreError(): void { }

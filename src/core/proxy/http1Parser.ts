@@ -1,0 +1,583 @@
+/*
+ * A strict HTTP/1.1 parser for the proxy's hot path: message heads (RFC 9112 §2-5), body framing
+ * (§6) and chunked bodies (§7.1). It sits between a browser and an arbitrary dev server, so wherever
+ * two parsers could disagree about where a message ends (request smuggling, response splitting) it
+ * rejects rather than guesses, as Node's llhttp does without its lenient flags: CRLF only, no
+ * obs-fold, no whitespace before the colon, no Content-Length next to Transfer-Encoding in requests.
+ *
+ * Speed: a head is copied once into a scratch buffer and validated by byte loops over it (typed-array
+ * reads cost about half of String#charCodeAt), one pass per line that also finds the line's end; the
+ * output strings are slices of the head. A request costs those strings and one array; no regexes,
+ * no split(). (Measured: a 12-header Chrome request head parses about as fast as Node's llhttp binding
+ * takes it in.)
+ */
+
+/** Largest request or response head accepted (request line/status line + headers + blank line), like Node's default maxHeaderSize. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+/** Bytes of chunk extensions accepted over a whole chunked body (Node's limit since CVE-2024-22019). */
+const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
+
+/** Bytes of the trailer section accepted (field lines with their CRLFs, without the final CRLF). */
+const MAX_TRAILER_BYTES = MAX_HEAD_BYTES;
+
+/** Hex digits in a chunk-size: enough for any 64-bit size; more can only be zero padding. */
+const MAX_CHUNK_SIZE_DIGITS = 16;
+
+/** A malformed message. `status` is what a server answers: 400 bad syntax/framing, 431 head too large, 501 unsupported transfer coding, 505 unsupported version. */
+export class HttpParseError extends Error {
+	constructor(message: string, readonly status: 400 | 431 | 501 | 505) {
+		super(message);
+		this.name = 'HttpParseError';
+	}
+}
+
+/** A parsed request head. */
+export interface RequestHead {
+	readonly method: string;
+	/** request-target exactly as sent (origin-form path?query, absolute-form, authority-form or '*'). */
+	readonly target: string;
+	readonly httpVersion: '1.0' | '1.1';
+	/** Flat [name, value, name, value, …] in wire order, names with their case as sent, values with leading/trailing SP/HTAB removed. */
+	readonly rawHeaders: string[];
+}
+
+/** A parsed response head. */
+export interface ResponseHead {
+	readonly statusCode: number;
+	/** Reason phrase, '' when absent. */
+	readonly statusMessage: string;
+	readonly httpVersion: '1.0' | '1.1';
+	readonly rawHeaders: string[];
+}
+
+/** How the body of a message is delimited. */
+export type Framing =
+	| { readonly kind: 'none' }
+	| { readonly kind: 'length'; readonly length: number }
+	| { readonly kind: 'chunked' }
+	| { readonly kind: 'close' };   // response body delimited by connection close
+
+// The body-less framings are shared: they are immutable, and a request should not allocate one.
+const NONE: Framing = Object.freeze({ kind: 'none' });
+const CHUNKED: Framing = Object.freeze({ kind: 'chunked' });
+const CLOSE: Framing = Object.freeze({ kind: 'close' });
+
+const HTAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const SEMICOLON = 0x3b;
+
+// Character classes by byte, one bit each.
+const TCHAR = 1;
+/** HTAB, SP, VCHAR and obs-text: what a field value, a reason phrase or a chunk extension may hold. */
+const TEXT = 2;
+/** VCHAR (0x21-0x7E): what a request-target may hold. */
+const VCHAR = 4;
+
+const CLASSES = new Uint8Array(256);
+for (let c = 0x21; c <= 0x7e; c++) { CLASSES[c] |= VCHAR | TEXT; }
+for (let c = 0x80; c <= 0xff; c++) { CLASSES[c] |= TEXT; }
+CLASSES[HTAB] |= TEXT;
+CLASSES[SP] |= TEXT;
+for (const ch of '!#$%&\'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') {
+	CLASSES[ch.charCodeAt(0)] |= TCHAR;
+}
+
+/** Hex digit values by byte, -1 for anything else. */
+const HEX = new Int8Array(256).fill(-1);
+for (let d = 0; d < 16; d++) {
+	HEX['0123456789abcdef'.charCodeAt(d)] = d;
+	HEX['0123456789ABCDEF'.charCodeAt(d)] = d;
+}
+
+function isOws(c: number): boolean {
+	return c === SP || c === HTAB;
+}
+
+function badRequest(message: string): HttpParseError {
+	return new HttpParseError(message, 400);
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * Index just past the first CRLFCRLF at or after `from` in `buf`, or -1 when the head is not complete yet.
+ * Must be cheap when called repeatedly on a growing buffer (the caller passes `from` = previous length - 3).
+ *
+ * It does not enforce {@link MAX_HEAD_BYTES}: the caller, which owns the buffer, answers 431 once it
+ * holds that many bytes without a head end (and the parse functions check a complete head's size).
+ */
+export function findHeadEnd(buf: Buffer, from: number): number {
+	// Clamped: Buffer#indexOf counts a negative offset from the end, and the first call passes 0 - 3.
+	const at = buf.indexOf(CRLFCRLF, from > 0 ? from : 0);
+	return at < 0 ? -1 : at + 4;
+}
+
+/**
+ * The head's bytes for the validation loops, which read a typed array at about twice the speed of
+ * charCodeAt. Parsing is synchronous, so one buffer serves every call.
+ */
+const scratch = Buffer.allocUnsafe(MAX_HEAD_BYTES);
+
+/** Matches a code unit above 0xFF. */
+const WIDE = /[\u0100-\uffff]/;
+
+/**
+ * Copies `head` into {@link scratch} after checking its size.
+ *
+ * The copy keeps only the low byte of a code unit above 0xFF, which could make it look like a valid
+ * byte; a head read as latin1 has none, but a caller that decoded as UTF-8 would. A head whose UTF-8
+ * length equals its length is ASCII (the usual case, proved natively and fast); only other heads are
+ * scanned for such code units.
+ */
+function headBytes(head: string): Buffer {
+	// `head` lacks the final CRLFCRLF that counts towards the limit.
+	if (head.length + 4 > MAX_HEAD_BYTES) { throw new HttpParseError('message head too large', 431); }
+	if (Buffer.byteLength(head, 'utf8') !== head.length && WIDE.test(head)) { throw badRequest('character above 0xFF in head'); }
+	scratch.write(head, 0, 'latin1');
+	return scratch;
+}
+
+/**
+ * The version at `start..end` of `b`: '1.0' or '1.1'; 0 for another well-formed `HTTP/d.d`;
+ * undefined when it is not a version at all.
+ */
+function parseVersion(b: Buffer, start: number, end: number): '1.0' | '1.1' | 0 | undefined {
+	if (end - start !== 8 || b[start] !== 0x48 || b[start + 1] !== 0x54 || b[start + 2] !== 0x54 || b[start + 3] !== 0x50
+		|| b[start + 4] !== 0x2f || b[start + 6] !== 0x2e) { return undefined; }
+	const major = b[start + 5] - 0x30;
+	const minor = b[start + 7] - 0x30;
+	if (major < 0 || major > 9 || minor < 0 || minor > 9) { return undefined; }
+	if (major === 1 && minor === 1) { return '1.1'; }
+	if (major === 1 && minor === 0) { return '1.0'; }
+	return 0;
+}
+
+/**
+ * Index of the CRLF ending the start line, or the head's length when it is the only line. A bare CR or
+ * LF before it is left to the start line's own checks, which accept neither.
+ */
+function startLineEnd(head: string): number {
+	// String#indexOf, not the buffer's: it runs in JIT code rather than through a C++ call.
+	const end = head.indexOf('\r\n');
+	return end < 0 ? head.length : end;
+}
+
+/**
+ * Parses the field lines after the start line, whose CRLF is at `pos` (or which ends the head).
+ * `b` holds the head's bytes. One pass over each line's bytes both validates it and finds its end:
+ * the value stops at the first byte that is not field text, which must be the CR of a CRLF.
+ */
+function parseFields(head: string, b: Buffer, pos: number): string[] {
+	const rawHeaders: string[] = [];
+	const length = head.length;
+	while (pos < length) {
+		const start = pos + 2;
+		let i = start;
+		while (i < length && (CLASSES[b[i]] & TCHAR) !== 0) { i++; }
+		if (i === length || b[i] !== COLON) {
+			// Covers an empty line, obs-fold (a line starting with SP/HTAB), whitespace before the colon
+			// (RFC 9112 §5.1: MUST reject) and any other byte that is not a token character.
+			throw badRequest(i === start && i < length && isOws(b[i]) ? 'obsolete line folding in header' : 'invalid header name');
+		}
+		if (i === start) { throw badRequest('empty header name'); }
+		let valueStart = i + 1;
+		while (valueStart < length && isOws(b[valueStart])) { valueStart++; }
+		let end = valueStart;
+		while (end < length && (CLASSES[b[end]] & TEXT) !== 0) { end++; }
+		// A bare CR or LF, NUL or another control byte.
+		if (end < length && (b[end] !== CR || end + 1 === length || b[end + 1] !== LF)) { throw badRequest('invalid character in header value'); }
+		let valueEnd = end;
+		while (valueEnd > valueStart && isOws(b[valueEnd - 1])) { valueEnd--; }
+		rawHeaders.push(head.slice(start, i), head.slice(valueStart, valueEnd));
+		pos = end;
+	}
+	return rawHeaders;
+}
+
+/**
+ * Parses a request head. `head` is the latin1 text of the head WITHOUT the final empty line: precisely
+ * `buf.latin1Slice(0, end - 4)` (or `buf.toString('latin1', 0, end - 4)`) where end = findHeadEnd.
+ * Throws HttpParseError: 400 for bad syntax, 505 for a well-formed version other than 1.0/1.1, 431
+ * when the head is longer than {@link MAX_HEAD_BYTES}.
+ */
+export function parseRequestHead(head: string): RequestHead {
+	const b = headBytes(head);
+	const lineEnd = startLineEnd(head);
+	// request-line = method SP request-target SP HTTP-version, single spaces (RFC 9112 §3).
+	let i = 0;
+	while (i < lineEnd && (CLASSES[b[i]] & TCHAR) !== 0) { i++; }
+	if (i === 0 || i === lineEnd || b[i] !== SP) { throw badRequest('invalid method'); }
+	const method = head.slice(0, i);
+	const targetStart = ++i;
+	while (i < lineEnd && (CLASSES[b[i]] & VCHAR) !== 0) { i++; }
+	if (i === targetStart || i === lineEnd || b[i] !== SP) { throw badRequest('invalid request-target'); }
+	const target = head.slice(targetStart, i);
+	const httpVersion = parseVersion(b, i + 1, lineEnd);
+	if (httpVersion === 0) { throw new HttpParseError('HTTP version not supported', 505); }
+	if (httpVersion === undefined) { throw badRequest('invalid HTTP version'); }
+	return { method, target, httpVersion, rawHeaders: parseFields(head, b, lineEnd) };
+}
+
+/**
+ * Parses a response head (same convention). Lenient where real dev servers are sloppy but safe: missing reason phrase ok. Throws HttpParseError(400) otherwise.
+ *
+ * Not lenient about obs-fold or whitespace before a colon (400, as in requests): the proxy would have
+ * to rewrite such fields to forward them, and no current dev server sends them. Any version other
+ * than HTTP/1.0 and HTTP/1.1 is 400 too; a head over {@link MAX_HEAD_BYTES} is 431.
+ */
+export function parseResponseHead(head: string): ResponseHead {
+	const b = headBytes(head);
+	const lineEnd = startLineEnd(head);
+	// status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4); the second SP may be missing too.
+	const httpVersion = parseVersion(b, 0, lineEnd < 8 ? lineEnd : 8);
+	// A dev server speaking another version cannot be forwarded as HTTP/1.x: a bad response, not a 505.
+	if (!httpVersion) { throw badRequest('invalid HTTP version in status line'); }
+	if (lineEnd < 12 || b[8] !== SP) { throw badRequest('invalid status code'); }
+	const d1 = b[9] - 0x30;
+	const d2 = b[10] - 0x30;
+	const d3 = b[11] - 0x30;
+	if (d1 < 1 || d1 > 9 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9) { throw badRequest('invalid status code'); }
+	let statusMessage = '';
+	if (lineEnd > 12) {
+		if (b[12] !== SP) { throw badRequest('invalid status code'); }
+		for (let k = 13; k < lineEnd; k++) {
+			if ((CLASSES[b[k]] & TEXT) === 0) { throw badRequest('invalid character in reason phrase'); }
+		}
+		statusMessage = head.slice(13, lineEnd);
+	}
+	return { statusCode: d1 * 100 + d2 * 10 + d3, statusMessage, httpVersion, rawHeaders: parseFields(head, b, lineEnd) };
+}
+
+/** What a message's Content-Length and Transfer-Encoding fields say, gathered in one pass. */
+interface FramingFields {
+	/** Content-Length field(s) present. */
+	hasLength: boolean;
+	/** Their value; -1 when invalid or when the fields disagree. */
+	length: number;
+	/** Transfer-Encoding field(s) present. */
+	hasCoding: boolean;
+	/** How many times `chunked` is listed over all Transfer-Encoding fields. */
+	chunked: number;
+	/** The final transfer coding listed is `chunked`. */
+	chunkedLast: boolean;
+	/** A transfer coding other than `chunked` is listed. */
+	otherCoding: boolean;
+}
+
+/**
+ * A Content-Length value: 1*DIGIT, or a list of identical ones ("5, 5", which RFC 9110 §8.6 lets a
+ * recipient take as 5). -1 for anything else: empty, non-digits, differing values, above 2^53 - 1.
+ */
+function parseContentLength(value: string): number {
+	const length = value.length;
+	let result = -1;
+	let i = 0;
+	for (;;) {
+		while (i < length && isOws(value.charCodeAt(i))) { i++; }
+		const start = i;
+		let n = 0;
+		for (; i < length; i++) {
+			const digit = value.charCodeAt(i) - 0x30;
+			if (digit < 0 || digit > 9) { break; }
+			n = n * 10 + digit;
+			// Checked per digit, so n stays exact up to here and a 400-digit value cannot reach Infinity.
+			if (n > Number.MAX_SAFE_INTEGER) { return -1; }
+		}
+		if (i === start || (result !== -1 && n !== result)) { return -1; }
+		result = n;
+		while (i < length && isOws(value.charCodeAt(i))) { i++; }
+		if (i === length) { return result; }
+		if (value.charCodeAt(i) !== COMMA) { return -1; }
+		i++;
+	}
+}
+
+/** Whether `value[start..end)` is `chunked`, in any case, without allocating a lower-cased copy. */
+function isChunked(value: string, start: number, end: number): boolean {
+	if (end - start !== 7) { return false; }
+	// All letters: c | 0x20 equals a lower-case letter only for that letter in either case.
+	for (let k = 0; k < 7; k++) {
+		if ((value.charCodeAt(start + k) | 0x20) !== 'chunked'.charCodeAt(k)) { return false; }
+	}
+	return true;
+}
+
+/** Adds the codings listed in one Transfer-Encoding value, in order; empty list elements are skipped (RFC 9110 §5.6.1). */
+function addCodings(value: string, fields: FramingFields): void {
+	const length = value.length;
+	let i = 0;
+	while (i <= length) {
+		let comma = value.indexOf(',', i);
+		if (comma < 0) { comma = length; }
+		let start = i;
+		let end = comma;
+		while (start < end && isOws(value.charCodeAt(start))) { start++; }
+		while (end > start && isOws(value.charCodeAt(end - 1))) { end--; }
+		if (start < end) {
+			// `chunked;x=y` is not chunked: chunked takes no parameters, so it counts as an unknown coding.
+			const chunked = isChunked(value, start, end);
+			if (chunked) { fields.chunked++; } else { fields.otherCoding = true; }
+			fields.chunkedLast = chunked;
+		}
+		i = comma + 1;
+	}
+}
+
+function framingFields(rawHeaders: readonly string[]): FramingFields {
+	const fields: FramingFields = { hasLength: false, length: -1, hasCoding: false, chunked: 0, chunkedLast: false, otherCoding: false };
+	for (let i = 0; i < rawHeaders.length; i += 2) {
+		const name = rawHeaders[i];
+		// Length first: most names are neither, and toLowerCase then runs for almost none of them.
+		if (name.length === 14 && name.toLowerCase() === 'content-length') {
+			const length = parseContentLength(rawHeaders[i + 1]);
+			// Every further field must repeat the first's value; once invalid, the whole stays invalid.
+			fields.length = length !== -1 && (!fields.hasLength || length === fields.length) ? length : -1;
+			fields.hasLength = true;
+		} else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+			fields.hasCoding = true;
+			addCodings(rawHeaders[i + 1], fields);
+		}
+	}
+	return fields;
+}
+
+/**
+ * Body framing of a request (RFC 9112 §6): Transfer-Encoding whose final coding is chunked -> chunked; Content-Length -> length (0 -> none); neither -> none. Throws HttpParseError 400 for: both TE and CL (request smuggling guard), invalid CL (non-digits, empty, too big for Number.MAX_SAFE_INTEGER), several CL fields/values that differ (identical repeats like "5, 5" are ok), TE present whose final coding is not chunked, chunked applied more than once; 501 for a transfer coding other than chunked in the list (e.g. gzip, chunked) -- your call whether that is 501 or accepted; document it. Header names compare case-insensitively.
+ *
+ * Decisions: `gzip, chunked` (or any coding besides chunked, `identity` included) is 501, as RFC
+ * 9112 §6.1 asks of a server that does not implement the coding: the proxy only removes chunked, and
+ * the coding would have to be declared to the dev server again. The 400s (no final chunked, chunked
+ * twice) are checked before it, since then the body's end cannot be known at all. An HTTP/1.0
+ * request with Transfer-Encoding (faulty framing, §6.1) is for the caller, which knows the version.
+ */
+export function requestFraming(rawHeaders: readonly string[]): Framing {
+	const fields = framingFields(rawHeaders);
+	if (fields.hasCoding) {
+		// RFC 9112 §6.1 lets a server drop Content-Length and go on; rejecting is what closes the smuggling door.
+		if (fields.hasLength) { throw badRequest('both Transfer-Encoding and Content-Length'); }
+		if (!fields.chunkedLast) { throw badRequest('final transfer coding is not chunked'); }
+		if (fields.chunked > 1) { throw badRequest('chunked applied more than once'); }
+		if (fields.otherCoding) { throw new HttpParseError('transfer coding not implemented', 501); }
+		return CHUNKED;
+	}
+	if (fields.hasLength) {
+		if (fields.length === -1) { throw badRequest('invalid Content-Length'); }
+		return fields.length === 0 ? NONE : { kind: 'length', length: fields.length };
+	}
+	return NONE;
+}
+
+/**
+ * Body framing of a response to a request with `requestMethod` (RFC 9112 §6.3): HEAD, 1xx, 204, 304 -> none; TE with final chunked -> chunked; TE otherwise -> close; valid CL -> length (0 -> none); invalid or conflicting CL -> throws HttpParseError(400); nothing -> close.
+ *
+ * Also: a 2xx to CONNECT is none (§6.3 rule 2: the connection becomes a tunnel). Transfer-Encoding
+ * overrides Content-Length (§6.3 rule 3), which is then not validated; a caller forwarding the
+ * message must drop that Content-Length. `chunked` listed twice throws 400: decoding it once would
+ * pass chunk framing on as payload.
+ */
+export function responseFraming(rawHeaders: readonly string[], statusCode: number, requestMethod: string): Framing {
+	if (requestMethod === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) { return NONE; }
+	if (requestMethod === 'CONNECT' && statusCode < 300) { return NONE; }
+	const fields = framingFields(rawHeaders);
+	if (fields.hasCoding) {
+		if (fields.chunked > 1) { throw badRequest('chunked applied more than once'); }
+		return fields.chunkedLast ? CHUNKED : CLOSE;
+	}
+	if (fields.hasLength) {
+		if (fields.length === -1) { throw badRequest('invalid Content-Length'); }
+		return fields.length === 0 ? NONE : { kind: 'length', length: fields.length };
+	}
+	return CLOSE;
+}
+
+/** Where a {@link ChunkedDecoder} is in the body. */
+const enum State {
+	/** Reading the chunk-size hex digits. */
+	Size,
+	/** SP/HTAB after the size: BWS, which must lead to `;` (RFC 9112 §7.1.1). */
+	SizeSpace,
+	/** Skipping a chunk extension up to the CR. */
+	Extension,
+	/** The LF ending the size line. */
+	SizeLf,
+	Data,
+	DataCr,
+	DataLf,
+	/** The start of a trailer field line, or the CR of the final CRLF. */
+	TrailerStart,
+	TrailerName,
+	TrailerValue,
+	TrailerLf,
+	FinalLf,
+	Done,
+	Failed,
+}
+
+/**
+ * Incremental decoder of a chunked body (RFC 9112 §7.1): chunk-size (hex, reject overflow beyond 2^53 and more than 16 hex digits), chunk extensions (skipped, bounded length), CRLF, data, CRLF, ..., last-chunk "0", optional trailer fields (skipped, bounded total size), final CRLF.
+ *
+ * Extensions may take 16 KiB over the whole body (like Node), so that tiny chunks with long
+ * extensions cannot make the proxy read without end; trailers may take {@link MAX_HEAD_BYTES}.
+ * Trailer fields are validated like header fields (bare CR/LF and obs-fold are 400) and dropped.
+ * After an error the decoder stays failed: every later push throws.
+ */
+export class ChunkedDecoder {
+	private state = State.Size;
+	/** The chunk-size being read; then the bytes of the chunk's data still to come. */
+	private size = 0;
+	private digits = 0;
+	private extensionBytes = 0;
+	private trailerBytes = 0;
+
+	constructor(private readonly onData: (data: Buffer) => void) { }
+
+	/** True once the last chunk and the trailer section are complete. */
+	get done(): boolean {
+		return this.state === State.Done;
+	}
+
+	/**
+	 * Consumes bytes from `chunk` starting at `offset` (default 0). Calls onData with subarray views (no copies) of the payload bytes found. Returns the index in `chunk` just past the body's end when the body ended inside this chunk (so the caller can hand the rest to the next message), or chunk.length when all was consumed and more is needed. Throws HttpParseError(400) on malformed framing.
+	 *
+	 * A body ending exactly at the chunk's end also returns chunk.length: check {@link done}. Once done,
+	 * a push consumes nothing and returns `offset`.
+	 */
+	push(chunk: Buffer, offset = 0): number {
+		if (this.state === State.Done) { return offset; }
+		if (this.state === State.Failed) { throw badRequest('chunked body already failed'); }
+		const length = chunk.length;
+		let i = offset;
+		while (i < length) {
+			if (this.state === State.Data) {
+				const take = Math.min(this.size, length - i);
+				this.size -= take;
+				if (this.size === 0) { this.state = State.DataCr; }
+				// State first: onData may throw, and the decoder must still be consistent then.
+				this.onData(chunk.subarray(i, i + take));
+				i += take;
+				continue;
+			}
+			const c = chunk[i++];
+			switch (this.state) {
+				case State.Size: {
+					const digit = HEX[c];
+					if (digit >= 0) {
+						if (++this.digits > MAX_CHUNK_SIZE_DIGITS) { throw this.fail('chunk size has too many digits'); }
+						// Checked per digit: size * 16 stays exact up to here, so the comparison is reliable.
+						this.size = this.size * 16 + digit;
+						if (this.size > Number.MAX_SAFE_INTEGER) { throw this.fail('chunk size too large'); }
+					} else if (this.digits === 0) {
+						throw this.fail('invalid chunk size');
+					} else if (c === CR) {
+						this.state = State.SizeLf;
+					} else if (c === SEMICOLON) {
+						this.extension();
+						this.state = State.Extension;
+					} else if (c === SP || c === HTAB) {
+						this.extension();
+						this.state = State.SizeSpace;
+					} else {
+						throw this.fail('invalid chunk size');
+					}
+					break;
+				}
+				case State.SizeSpace:
+					this.extension();
+					if (c === SEMICOLON) {
+						this.state = State.Extension;
+					} else if (c !== SP && c !== HTAB) {
+						// `5 \r\n`: whitespace is only allowed before an extension, and parsers disagree on it.
+						throw this.fail('invalid chunk size');
+					}
+					break;
+				case State.Extension:
+					if (c === CR) {
+						this.state = State.SizeLf;
+					} else {
+						this.extension();
+						if (!(CLASSES[c] & TEXT)) { throw this.fail('invalid character in chunk extension'); }
+					}
+					break;
+				case State.SizeLf:
+					if (c !== LF) { throw this.fail('missing LF after chunk size'); }
+					this.digits = 0;
+					this.state = this.size === 0 ? State.TrailerStart : State.Data;
+					break;
+				case State.DataCr:
+					if (c !== CR) { throw this.fail('missing CRLF after chunk data'); }
+					this.state = State.DataLf;
+					break;
+				case State.DataLf:
+					if (c !== LF) { throw this.fail('missing CRLF after chunk data'); }
+					this.state = State.Size;
+					break;
+				case State.TrailerStart:
+					if (c === CR) {
+						this.state = State.FinalLf;
+						break;
+					}
+					this.trailer();
+					if (!(CLASSES[c] & TCHAR)) { throw this.fail('invalid trailer field'); }
+					this.state = State.TrailerName;
+					break;
+				case State.TrailerName:
+					this.trailer();
+					if (c === COLON) {
+						this.state = State.TrailerValue;
+					} else if (!(CLASSES[c] & TCHAR)) {
+						throw this.fail('invalid trailer field');
+					}
+					break;
+				case State.TrailerValue:
+					this.trailer();
+					if (c === CR) {
+						this.state = State.TrailerLf;
+					} else if (!(CLASSES[c] & TEXT)) {
+						throw this.fail('invalid character in trailer field');
+					}
+					break;
+				case State.TrailerLf:
+					this.trailer();
+					if (c !== LF) { throw this.fail('missing LF in trailer section'); }
+					this.state = State.TrailerStart;
+					break;
+				case State.FinalLf:
+					if (c !== LF) { throw this.fail('missing LF at end of chunked body'); }
+					this.state = State.Done;
+					return i;
+			}
+		}
+		return length;
+	}
+
+	/** Counts one byte of chunk extension (or BWS) against the body's budget. */
+	private extension(): void {
+		if (++this.extensionBytes > MAX_CHUNK_EXTENSION_BYTES) { throw this.fail('chunk extensions too long'); }
+	}
+
+	/** Counts one byte of the trailer section against its budget. */
+	private trailer(): void {
+		if (++this.trailerBytes > MAX_TRAILER_BYTES) { throw this.fail('trailer section too large'); }
+	}
+
+	private fail(message: string): HttpParseError {
+		this.state = State.Failed;
+		return badRequest(message);
+	}
+}
+
+/**
+ * Writes one chunk of chunked framing: returns the size line ("1a2b\r\n"); the caller writes the data and then "\r\n".
+ *
+ * Size 0 is the last-chunk: `chunkHeader(0)` then "\r\n" ends the body (with no trailers), so a caller
+ * must not call it for an empty data chunk. Throws RangeError for a negative or non-integer size.
+ */
+export function chunkHeader(size: number): string {
+	if (!Number.isSafeInteger(size) || size < 0) { throw new RangeError(`invalid chunk size ${size}`); }
+	return size.toString(16) + '\r\n';
+}

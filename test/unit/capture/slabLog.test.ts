@@ -1,0 +1,119 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readHead, writeHead } from '../../../src/core/capture/headBlob';
+import { SlabLog } from '../../../src/core/capture/slabLog';
+
+/** Appends `chunk` as the store does (several records when it straddles slabs); returns them. */
+function append(log: SlabLog, chunk: Buffer): Array<[location: number, bytes: number]> {
+	const records: Array<[number, number]> = [];
+	for (let from = 0; from < chunk.length;) {
+		const bytes = log.append(chunk, from);
+		records.push([log.lastLocation, bytes]);
+		from += bytes;
+	}
+	return records;
+}
+
+function read(log: SlabLog, records: Array<[number, number]>): Buffer {
+	const out = Buffer.alloc(records.reduce((n, [, bytes]) => n + bytes, 0));
+	let at = 0;
+	for (const [location, bytes] of records) {
+		log.copyOut(location, bytes, out, at);
+		at += bytes;
+	}
+	return out;
+}
+
+describe('SlabLog', () => {
+	it('keeps chunks byte-exact, split across slab boundaries', () => {
+		const log = new SlabLog(4096);
+		const chunks = [100, 4000, 5000, 1, 64, 4096, 12_000, 3].map((n) => randomBytes(n));
+		const kept = chunks.map((chunk) => append(log, chunk));
+		assert.ok(kept.some((records) => records.length > 1), 'some chunks straddle a boundary');
+		chunks.forEach((chunk, i) => assert.deepEqual(read(log, kept[i]), chunk));
+		assert.equal(log.liveBytes, chunks.reduce((n, c) => n + c.length, 0));
+	});
+
+	it('copies: later changes to the caller\'s buffer do not reach the kept bytes', () => {
+		const log = new SlabLog(4096);
+		const source = Buffer.from('original');
+		const records = append(log, source);
+		source.fill(0);
+		assert.equal(read(log, records).toString(), 'original');
+	});
+
+	it('frees a slab once nothing in it is live, and reuses its memory', () => {
+		const log = new SlabLog(4096);
+		const first = append(log, Buffer.alloc(3000, 1));
+		const second = append(log, Buffer.alloc(3000, 2));
+		assert.equal(log.heldBytes, 2 * 4096);
+		for (const [location, bytes] of first) log.release(location, bytes);
+		// The first slab still holds the start of the second chunk.
+		assert.equal(log.heldBytes, 2 * 4096);
+		for (const [location, bytes] of second) log.release(location, bytes);
+		// The current slab stays (it is being written); the full one is gone.
+		assert.equal(log.heldBytes, 4096);
+		assert.equal(log.liveBytes, 0);
+		// Spare slabs are reused: writing on does not grow what is held beyond what is live.
+		for (let i = 0; i < 100; i++) {
+			for (const [location, bytes] of append(log, Buffer.alloc(1000, i))) log.release(location, bytes);
+		}
+		assert.ok(log.heldBytes <= 2 * 4096, `${log.heldBytes}`);
+	});
+
+	it('compaction moves the few live records out of mostly empty slabs', () => {
+		const log = new SlabLog(4096);
+		// One small record per slab survives (a slow stream), the rest is released (evicted).
+		const pinned: Array<{ records: Array<[number, number]>; bytes: Buffer }> = [];
+		for (let i = 0; i < 10; i++) {
+			const bytes = randomBytes(50);
+			pinned.push({ records: append(log, bytes), bytes });
+			for (const [location, n] of append(log, Buffer.alloc(4046, i))) log.release(location, n);
+		}
+		assert.ok(log.waste >= 9 * 4000, `${log.waste}`);
+		assert.equal(log.beginCompaction(log.waste / 2), true);
+		for (const p of pinned) p.records = p.records.map(([location, bytes]) => [log.isMoving(location) ? log.move(location, bytes) : location, bytes]);
+		log.endCompaction();
+		assert.ok(log.heldBytes <= 2 * 4096, `${log.heldBytes}`);
+		for (const p of pinned) assert.deepEqual(read(log, p.records), p.bytes);
+		assert.equal(log.beginCompaction(4096), false, 'nothing left worth a slab');
+	});
+
+	it('clear lets go of everything', () => {
+		const log = new SlabLog(4096);
+		append(log, Buffer.alloc(10_000));
+		log.clear();
+		assert.equal(log.heldBytes, 0);
+		assert.equal(log.liveBytes, 0);
+	});
+});
+
+describe('head blobs', () => {
+	function roundTrip(first: string, second: string | undefined, raw: string[], slab = 1 << 16): string[] {
+		const log = new SlabLog(slab);
+		const location = writeHead(log, first, second, raw);
+		assert.ok(location >= 0);
+		assert.equal(log.liveBytes, log.lastBytes);
+		return readHead(log, location, log.lastBytes);
+	}
+
+	it('round-trips ASCII, latin1 and any UTF-16, empty strings and separators', () => {
+		const raw = ['Host', 'localhost:8443', 'X-Empty', '', 'x-latin1', 'caf\u00e9 \u00ff\u0080', 'X-Emoji', '\u{1F600} \u4e2d\u6587',
+			'x-separators', 'a\nb\r\n\0c: d', '', 'nameless'];
+		assert.deepEqual(roundTrip('/p?q=1', 'localhost:8443', raw), ['/p?q=1', 'localhost:8443', ...raw]);
+		assert.deepEqual(roundTrip('OK', undefined, []), ['OK']);
+		assert.deepEqual(roundTrip('', undefined, ['', '']), ['', '', '']);
+	});
+
+	it('round-trips long strings (multi-byte lengths)', () => {
+		const long = 'v'.repeat(20_000);
+		const cookie = Array.from({ length: 300 }, (_, i) => `c${i}=${i}`).join('; ');
+		assert.deepEqual(roundTrip('/', 'h', ['Cookie', cookie, 'X-Long', long], 1 << 20), ['/', 'h', 'Cookie', cookie, 'X-Long', long]);
+	});
+
+	it('refuses heads too big for a record (the caller keeps the strings)', () => {
+		const log = new SlabLog(4096);
+		assert.equal(writeHead(log, '/', 'h', ['X-Big', 'x'.repeat(2000)]), -1);
+		assert.equal(log.liveBytes, 0);
+	});
+});
