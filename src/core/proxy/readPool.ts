@@ -6,10 +6,15 @@
  * refers to it any more: the read that filled it is processed and every write of a view of it is done.
  */
 
-/** Size of one read: libuv's own suggestion for stream reads. */
-const READ_SIZE = 64 * 1024;
+/**
+ * Read sizes. Every socket holds the buffer of its next read while it waits, so an idle connection
+ * pins one buffer: small ones keep 500 pooled connections at 4 MiB instead of 32. A socket whose last
+ * read filled its buffer is streaming a large body and gets libuv's usual 64 KiB for the next read.
+ */
+const SMALL = 8 * 1024;
+const LARGE = 64 * 1024;
 
-/** Free buffers kept for reuse; more are left to the garbage collector. */
+/** Free buffers kept for reuse per size; more are left to the garbage collector. */
 const MAX_FREE = 64;
 
 const kSlot = Symbol('tlsLens.readSlot');
@@ -22,8 +27,8 @@ export class ReadSlot {
 	/** Write callback of a holder: lets go of one hold. Bound once, so a write costs no closure. */
 	readonly release: () => void;
 
-	constructor(private readonly pool: ReadPool) {
-		this.buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+	constructor(private readonly pool: ReadPool, size: number) {
+		this.buffer = Buffer.allocUnsafeSlow(size);
 		(this.buffer as Slotted)[kSlot] = this;
 		this.release = () => {
 			if (--this.holders === 0) { this.pool.put(this); }
@@ -42,14 +47,19 @@ export class ReadSlot {
 	}
 }
 
-/** The free list behind the `onread.buffer` generator of upstream sockets. */
+/** The free lists behind the `onread.buffer` generators of upstream sockets. */
 export class ReadPool {
-	private readonly free: ReadSlot[] = [];
+	private readonly small: ReadSlot[] = [];
+	private readonly large: ReadSlot[] = [];
 
-	/** For `onread.buffer`: the buffer the next read fills. */
-	readonly next = (): Buffer => (this.free.pop() ?? new ReadSlot(this)).buffer;
+	/** The buffer for a socket's next read: large after a read that filled its buffer. */
+	next(lastReadFilled: boolean): Buffer {
+		const slot = lastReadFilled ? this.large.pop() ?? new ReadSlot(this, LARGE) : this.small.pop() ?? new ReadSlot(this, SMALL);
+		return slot.buffer;
+	}
 
 	put(slot: ReadSlot): void {
-		if (this.free.length < MAX_FREE) { this.free.push(slot); }
+		const free = slot.buffer.length === LARGE ? this.large : this.small;
+		if (free.length < MAX_FREE) { free.push(slot); }
 	}
 }

@@ -157,6 +157,8 @@ export class Upstream implements ConnectionOwner {
 		const { endpoint, connectTimeoutMs } = this.options;
 		let socket: Socket;
 		let readyEvent: 'connect' | 'secureConnect';
+		// net.connect() asks for the first read buffer itself, before the connection object exists.
+		let created: UpstreamConnection | undefined;
 		if (endpoint.tls) {
 			socket = tls.connect({
 				host: endpoint.host,
@@ -172,12 +174,12 @@ export class Upstream implements ConnectionOwner {
 				host: endpoint.host,
 				port: endpoint.port,
 				// Backpressure pauses the socket itself (pause() stops reading), so the callback always says go on.
-				onread: { buffer: this.reads.next, callback: (nread, buffer) => connection.onRead(nread, buffer as Buffer) },
+				onread: { buffer: () => this.reads.next(created?.lastReadFilled === true), callback: (nread, buffer) => created!.onRead(nread, buffer as Buffer) },
 			});
 			readyEvent = 'connect';
 		}
 		socket.setNoDelay(true);
-		const connection = new UpstreamConnection(socket, this, UPSTREAM_IDLE_MS, !endpoint.tls);
+		const connection = created = new UpstreamConnection(socket, this, UPSTREAM_IDLE_MS, !endpoint.tls);
 		this.active.add(connection);
 		armConnectTimeout(socket, connectTimeoutMs, readyEvent);
 		socket.once(readyEvent, () => connection.sink?.upstreamConnected(false));

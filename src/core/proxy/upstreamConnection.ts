@@ -130,8 +130,12 @@ export class UpstreamConnection {
 		return this.slot?.hold();
 	}
 
+	/** The last pooled read filled its whole buffer (a large body is streaming). */
+	lastReadFilled = false;
+
 	/** `onread` callback: `nread` bytes arrived in a pooled buffer. Always true: go on reading. */
 	onRead(nread: number, buffer: Buffer): true {
+		this.lastReadFilled = nread === buffer.length;
 		const slot = this.slot = ReadSlot.of(buffer);
 		const release = slot.hold();
 		try {
