@@ -195,24 +195,24 @@ function median(values) {
 }
 
 function main() {
-	const results = new Map();
-	for (const scenario of SCENARIOS) {
-		const runs = [];
-		for (let i = 0; i < RUNS; i++) {
-			process.stderr.write(`capture.bench: ${scenario.id} run ${i + 1}/${RUNS}\n`);
+	// Round-robin (driver, store, listener, driver, …), so that a busy spell of a shared machine hits
+	// every scenario alike; the store's own cost is the median of the per-round differences.
+	const results = new Map(SCENARIOS.map((scenario) => [scenario.id, []]));
+	for (let i = 0; i < RUNS; i++) {
+		for (const scenario of SCENARIOS) {
+			process.stderr.write(`capture.bench: round ${i + 1}/${RUNS}, ${scenario.id}\n`);
 			const out = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', scenario.id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-			runs.push(JSON.parse(out));
+			results.get(scenario.id).push(JSON.parse(out));
 		}
-		results.set(scenario.id, runs);
 	}
-	const driver = median(results.get('driver').map((r) => r.nsPerExchange));
+	const drivers = results.get('driver');
 	const mib = (bytes) => (bytes / MiB).toFixed(1);
 	const rows = SCENARIOS.map((scenario) => {
 		const runs = results.get(scenario.id);
 		const ns = median(runs.map((r) => r.nsPerExchange));
 		// Memory of the run with the median RSS, so the columns belong together.
 		const m = [...runs].sort((a, b) => a.rss - b.rss)[Math.floor(runs.length / 2)];
-		const own = scenario.id === 'driver' ? '' : `${Math.round(ns - driver)}`;
+		const own = scenario.id === 'driver' ? '' : `${Math.round(median(runs.map((r, i) => r.nsPerExchange - drivers[i].nsPerExchange)))}`;
 		return `| ${scenario.label} | ${Math.round(ns)} | ${own} | ${Math.round(median(runs.map((r) => r.gcNsPerExchange)))} | ${mib(m.rss)} | ${mib(m.maxRss)}`
 			+ ` | ${mib(m.heapUsed)} | ${mib(m.external)} / ${mib(m.arrayBuffers)} | ${mib(m.liveHeapUsed)} | ${m.count.toLocaleString('en-US')} | ${mib(m.usedBytes)} |`;
 	});
@@ -221,10 +221,10 @@ function main() {
 
 ${EXCHANGES.toLocaleString('en-US')} W1-like exchanges (12 request headers, 8 response headers, one 1 KiB response chunk
 that is a view into a 64 KiB read, \`finish('completed')\`) into a default store (64 MiB budget), ${pace},
-${PER_TURN} per event-loop turn; median of ${RUNS} fresh processes with default V8 flags. *CPU* is the process's CPU
-time per exchange (all threads), *store* the store's own share (CPU minus driver only), *GC* the main-thread
-GC pauses per exchange; memory is \`process.memoryUsage()\` at the end of the run, *live heap* after two
-forced full GCs, *kept* and *accounted* the store's \`stats()\`.
+${PER_TURN} per event-loop turn; median of ${RUNS} fresh processes each, with default V8 flags. *CPU* is the process's
+CPU time per exchange (all threads), *store* the store's own share (median of CPU minus driver only, round
+by round), *GC* the main-thread GC pauses per exchange; memory is \`process.memoryUsage()\` at the end of
+the run, *live heap* after two forced full GCs, *kept* and *accounted* the store's \`stats()\`.
 
 | scenario | CPU ns/exchange | store ns | GC ns | RSS MiB | max RSS MiB | heapUsed MiB | external / arrayBuffers MiB | live heap MiB | kept | accounted MiB |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

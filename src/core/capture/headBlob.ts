@@ -17,9 +17,9 @@ import type { SlabLog } from './slabLog';
  */
 
 /**
- * Buffer's own encoders (what `write` and `toString` dispatch to after checking their arguments): not in
- * @types/node, but public on Buffer.prototype since Node 0.x and what Node's own modules call. On this
- * path the checks cost as much as the copy.
+ * Buffer's own encoders, what `write` and `toString` dispatch to after checking their arguments: on
+ * Buffer.prototype and used by Node's own modules, though not in @types/node. On this path the argument
+ * checks cost about as much as the copy.
  */
 interface RawCodec {
 	utf8Write(text: string, offset: number): number;
@@ -41,18 +41,16 @@ function writeVarint(buffer: Buffer, at: number, value: number): number {
 
 /**
  * Writes `first`, then `second` unless undefined, then `raw` as one record. Returns its location, with
- * its length in `log.lastBytes`, or -1 when the head is too big for a record (the caller keeps it as is).
+ * its length in `log.lastBytes`, or -1 when the head is too big for a record or holds a non-string (the
+ * caller keeps what it was given).
  */
 export function writeHead(log: SlabLog, first: string, second: string | undefined, raw: readonly string[]): number {
-	let chars = first.length + (second === undefined ? 0 : second.length);
-	for (let i = 0; i < raw.length; i++) chars += raw[i].length;
 	const count = raw.length + (second === undefined ? 1 : 2);
-	// Worst case: every UTF-16 unit takes 3 UTF-8 bytes.
-	const worst = MAX_VARINT * (count + 1) + 3 * chars;
-	// Also when not a number (a non-string among the headers): the caller keeps what it was given.
-	if (!(worst <= log.maxRecord)) return -1;
-	const buffer = log.reserve(worst);
-	const start = log.position;
+	const lengthsRoom = MAX_VARINT * (count + 1);
+	if (!(lengthsRoom <= log.maxRecord)) return -1;
+	// The lengths go in while the text is gathered, in one pass; the room for the text is checked after.
+	let buffer = log.reserve(lengthsRoom);
+	let start = log.position;
 	let at = writeVarint(buffer, start, count * 2);
 	at = writeVarint(buffer, at, first.length);
 	// A rope of the strings: flattened once, by the write below.
@@ -63,8 +61,21 @@ export function writeHead(log: SlabLog, first: string, second: string | undefine
 	}
 	for (let i = 0; i < raw.length; i++) {
 		const s = raw[i];
+		if (typeof s !== 'string') return -1;
 		at = writeVarint(buffer, at, s.length);
 		text += s;
+	}
+	// Worst case: every UTF-16 unit takes 3 UTF-8 bytes.
+	const lengths = at - start;
+	const worst = lengths + 3 * text.length;
+	if (!(worst <= log.maxRecord)) return -1;
+	if (log.room < worst) {
+		// Not enough room left in this slab: the record starts over in a new one, lengths copied.
+		const previous = buffer;
+		buffer = log.reserve(worst);
+		buffer.set(previous.subarray(start, at), log.position);
+		start = log.position;
+		at = start + lengths;
 	}
 	const written = (buffer as unknown as RawCodec).utf8Write(text, at);
 	// More bytes than characters: not all ASCII, so decode as UTF-8. The flag is the count's lowest bit,

@@ -75,6 +75,11 @@ export class SlabLog {
 		return this.offset;
 	}
 
+	/** Contiguous bytes left in the current slab. */
+	get room(): number {
+		return this.current === undefined ? 0 : this.slabSize - this.offset;
+	}
+
 	/** Records the `bytes` just written at {@link position} as one record; returns its location. */
 	commit(bytes: number): number {
 		const slab = this.current!;

@@ -111,9 +111,21 @@ describe('head blobs', () => {
 		assert.deepEqual(roundTrip('/', 'h', ['Cookie', cookie, 'X-Long', long], 1 << 20), ['/', 'h', 'Cookie', cookie, 'X-Long', long]);
 	});
 
-	it('refuses heads too big for a record (the caller keeps the strings)', () => {
+	it('starts a head over in a new slab when the text does not fit in what is left', () => {
+		const log = new SlabLog(4096);
+		for (let left = 4096; left > 0;) left -= log.append(Buffer.alloc(Math.min(left, 4000)), 0);
+		log.append(Buffer.alloc(3900), 0);
+		// 196 bytes left: room for the lengths, not for the text.
+		const raw = ['X-A', 'a'.repeat(300), 'X-B', '\u00e9'.repeat(10)];
+		const location = writeHead(log, '/path', 'host', raw);
+		assert.equal(log.offsetOf(location), 0);
+		assert.deepEqual(readHead(log, location, log.lastBytes), ['/path', 'host', ...raw]);
+	});
+
+	it('refuses heads too big for a record or with a non-string (the caller keeps what it gave)', () => {
 		const log = new SlabLog(4096);
 		assert.equal(writeHead(log, '/', 'h', ['X-Big', 'x'.repeat(2000)]), -1);
+		assert.equal(writeHead(log, '/', 'h', ['X-Number', 42 as unknown as string]), -1);
 		assert.equal(log.liveBytes, 0);
 	});
 });
