@@ -119,8 +119,13 @@ class Http1Connection {
 		this.process(chunk, 0);
 	}
 
-	/** Parses and forwards what `chunk` holds from `offset` on. */
+	/** Parses and forwards what `chunk` holds from `offset` on, after any bytes kept from before. */
 	private process(chunk: Buffer, offset: number): void {
+		if (this.pending !== undefined) {
+			chunk = Buffer.concat([this.pending, chunk.subarray(offset)]);
+			offset = 0;
+			this.pending = undefined;
+		}
 		while (offset < chunk.length) {
 			switch (this.state) {
 				case State.Idle: case State.Head:
@@ -143,11 +148,6 @@ class Http1Connection {
 
 	/** Consumes a request head; returns the offset after it, or -1 when more bytes are needed or the connection is done. */
 	private readHead(chunk: Buffer, offset: number): number {
-		if (this.pending !== undefined) {
-			chunk = Buffer.concat([this.pending, chunk.subarray(offset)]);
-			offset = 0;
-			this.pending = undefined;
-		}
 		if (this.state === State.Idle) {
 			// RFC 9112 §2.2: empty lines before a request line are ignored.
 			while (offset < chunk.length && (chunk[offset] === 13 || chunk[offset] === 10)) { offset++; }

@@ -439,6 +439,23 @@ describe('proxy: HTTP/1.1 engine', function () {
 			}
 		});
 
+		it('keeps its place when a request head is split across reads and the rest arrives with the body and the next request', async () => {
+			const client = await WireClient.connect(ca, h.port);
+			try {
+				await client.write('POST /echo?split HTTP/1.1\r\nHo');
+				await delay(20);
+				await client.write('st: localhost\r\nContent-Length: 5\r\n\r\nhelloGET /hello?after HTTP/1.1\r\nHost: lo');
+				await delay(20);
+				await client.write('calhost\r\n\r\n');
+				const echoed = JSON.parse((await client.read()).body.toString()) as { url: string; body: string };
+				assert.deepEqual([echoed.url, echoed.body], ['/echo?split', 'hello']);
+				assert.equal((await client.read()).body.toString(), 'hello');
+				assert.equal(client.unread, '');
+			} finally {
+				client.destroy();
+			}
+		});
+
 		it('de-chunks a chunked upload (extension, trailer, split across reads) for the dev server, and keeps the connection usable', async () => {
 			const client = await WireClient.connect(ca, h.port);
 			try {
