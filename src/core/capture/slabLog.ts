@@ -22,8 +22,13 @@ interface Slab {
 	moving: boolean;
 }
 
-/** Spare slabs kept for reuse; more would be memory nobody charged for. */
-const MAX_SPARES = 2;
+/**
+ * Spare slabs kept for reuse, uncharged: 1/8 of the budget with the store's slab size (budget/64).
+ * Eviction frees slabs in bursts; with only 2 spares, capturing 1 MiB responses at ~1 GiB/s allocated a
+ * fresh slab for most writes, and the garbage collector spent ~9% of the CPU on the dead ones
+ * (W3 capture on: 700 MiB/s with 2 spares, 854 with 8, against 1,040 with capture off).
+ */
+const MAX_SPARES = 8;
 
 /** Below this much room left, a chunk goes to a new slab rather than being split into a tiny record. */
 const MIN_SPLIT = 64;
