@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { TlsDetails } from '../../shared/exchange';
 import type { ProxyContext } from './context';
 import { renderErrorPage, type GatewayFailure } from './errorPage';
 import { Exchange, RequestBody } from './exchange';
@@ -10,6 +11,8 @@ export interface Peer {
 	readonly ip: string;
 	/** `ip:port` for capture. */
 	readonly client: string;
+	/** TLS details of the session's connection for capture (empty when capture is off). */
+	readonly tls: TlsDetails;
 }
 
 const kExchange = Symbol('tlsLens.exchange');
@@ -122,7 +125,7 @@ export function forwardHttp2(proxy: ProxyContext, peer: Peer, stream: ServerHttp
 		exchange.recorder = proxy.capture.beginExchange({
 			kind: 'http',
 			client: peer.client,
-			tls: proxy.tlsDetails!.detailsOf(stream.session!.socket),
+			tls: peer.tls,
 			request: { method, path, authority: forwarded.authority ?? '', httpVersion: '2', rawHeaders },
 			startMonotonic: performance.now(),
 		});

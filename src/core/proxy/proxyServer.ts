@@ -147,10 +147,11 @@ export class ProxyServer {
 		h2.on('session', (session: http2.ServerHttp2Session) => {
 			session.setTimeout(idleTimeout, closeIdleSession);
 			const socket = session.socket;
-			(session as WithPeer)[kPeer] = { ip: socket.remoteAddress ?? '', client: clientAddress(socket) };
+			// Once per session rather than per stream: session.socket is a Proxy, slow to read through.
+			(session as WithPeer)[kPeer] = { ip: socket.remoteAddress ?? '', client: clientAddress(socket), tls: tlsDetails?.detailsOf(socket) ?? {} };
 		});
 		h2.on('stream', (stream: http2.ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
-			const peer = (stream.session as WithPeer | undefined)?.[kPeer] ?? { ip: '', client: 'unknown' };
+			const peer = (stream.session as WithPeer | undefined)?.[kPeer] ?? { ip: '', client: 'unknown', tls: {} };
 			forwardHttp2(context, peer, stream, headers, rawHeaders ?? flatten(headers));
 		});
 

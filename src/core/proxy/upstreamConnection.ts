@@ -77,7 +77,9 @@ export class UpstreamConnection {
 
 	/** Whether the socket can carry another request. */
 	get usable(): boolean {
-		return this.state === State.Idle && !this.socket.destroyed && this.socket.writable;
+		// `destroyed` only: the `writable` getter costs more, and a socket the server half-closed fails on
+		// write before any response, which the exchange retries like any stale pooled socket.
+		return this.state === State.Idle && !this.socket.destroyed;
 	}
 
 	/** Starts an exchange: the request head (and body) go out with write(); the response comes to `sink`. */
