@@ -1,0 +1,119 @@
+import type { TLSSocket } from 'node:tls';
+import type { ProxyContext } from './context';
+import { renderErrorPage, type GatewayFailure } from './errorPage';
+import { Exchange, type RequestBody } from './exchange';
+import { headerValue, http1ResponseHeaders, responseHeadText } from './headers';
+import { chunkHeader, type Framing, type RequestHead, type ResponseHead } from './http1Parser';
+
+/** What an HTTP/1.x exchange needs from the client connection it answers on. */
+export interface Http1Owner {
+	readonly proxy: ProxyContext;
+	readonly socket: TLSSocket;
+	/** Header lines of a response after which the connection stays open. */
+	readonly keepAliveHeaders: string;
+	/** The response is complete (`keepAlive`: the connection may carry another request). */
+	responseDone(keepAlive: boolean): void;
+	/** The dev server can take more of the request body. */
+	requestDrained(): void;
+}
+
+/** An exchange whose client speaks HTTP/1.x on a connection of ours. */
+export class Http1Exchange extends Exchange {
+	private readonly socket: TLSSocket;
+	/** The response body goes to the client in chunked framing (length unknown, HTTP/1.1 client). */
+	private chunked = false;
+	/** The client connection may carry another request after this one. */
+	private keepAlive: boolean;
+	private corked = false;
+	/** Upstream reading is paused until the client drains. */
+	private waitingForDrain = false;
+
+	constructor(private readonly owner: Http1Owner, private readonly request: RequestHead, head: string, authority: string | undefined,
+		body: RequestBody, keepAlive: boolean, private readonly clientHeaders: readonly string[]) {
+		super(owner.proxy, request.method, head, authority, body);
+		this.socket = owner.socket;
+		this.keepAlive = keepAlive;
+	}
+
+	protected respond(head: ResponseHead, framing: Framing): void {
+		const unsized = framing.kind === 'chunked' || framing.kind === 'close';
+		const headers = http1ResponseHeaders(head.rawHeaders, this.proxy.keepHsts, this.authority, false, unsized);
+		let extra = '';
+		if (unsized) {
+			if (this.request.httpVersion === '1.1') {
+				this.chunked = true;
+				extra = 'Transfer-Encoding: chunked\r\n';
+			} else {
+				// An HTTP/1.0 client learns where the body ends from the connection closing.
+				this.keepAlive = false;
+			}
+		}
+		extra += this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n';
+		// Corked until the end of this tick: the head goes out in one TLS record with the first body bytes,
+		// which usually arrive in the same read as the head.
+		this.socket.cork();
+		this.corked = true;
+		process.nextTick(uncork, this);
+		this.socket.write(responseHeadText(head.statusCode, head.statusMessage, headers, extra), 'latin1');
+	}
+
+	protected responseData(data: Buffer): boolean {
+		const socket = this.socket;
+		let ok: boolean;
+		const release = this.connection?.hold();
+		if (this.chunked) {
+			socket.write(chunkHeader(data.length), 'latin1');
+			socket.write(data, release);
+			ok = socket.write('\r\n', 'latin1');
+		} else {
+			ok = socket.write(data, release);
+		}
+		if (!ok) { this.waitingForDrain = true; }
+		return ok;
+	}
+
+	protected responseEnd(): void {
+		if (this.chunked) { this.socket.write('0\r\n\r\n', 'latin1'); }
+		this.uncork();
+		this.end('completed');
+		this.owner.responseDone(this.keepAlive);
+	}
+
+	protected requestDrained(): void {
+		this.owner.requestDrained();
+	}
+
+	/** The client's socket drained. */
+	drained(): void {
+		if (this.waitingForDrain) {
+			this.waitingForDrain = false;
+			this.clientDrained();
+		}
+	}
+
+	protected fail(failure: GatewayFailure): void {
+		const page = renderErrorPage(failure, this.proxy.endpoint.display, headerValue(this.clientHeaders, 'accept'));
+		const extra = `Content-Type: ${page.contentType}\r\nContent-Length: ${page.body.length}\r\nCache-Control: no-store\r\n${this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n'}`;
+		const socket = this.socket;
+		socket.cork();
+		socket.write(responseHeadText(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', [], extra), 'latin1');
+		socket.write(page.body);
+		socket.uncork();
+		this.owner.responseDone(this.keepAlive);
+	}
+
+	protected reset(): void {
+		this.socket.destroy();
+	}
+
+	uncork(): void {
+		if (this.corked) {
+			this.corked = false;
+			this.socket.uncork();
+		}
+	}
+}
+
+function uncork(exchange: Http1Exchange): void {
+	exchange.uncork();
+}
