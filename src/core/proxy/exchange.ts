@@ -28,7 +28,7 @@ export abstract class Exchange implements UpstreamSink {
 	/** The exchange is over for the client (completed, failed or aborted): later upstream events are moot. */
 	done = false;
 	/** The dev server's response head has been passed on to the client. */
-	responseStarted = false;
+	private responseStarted = false;
 	protected connection: UpstreamConnection | undefined = undefined;
 	private retried = false;
 	private requestEnded = false;
@@ -128,10 +128,10 @@ export abstract class Exchange implements UpstreamSink {
 		this.requestDrained();
 	}
 
-	upstreamError(error: NodeJS.ErrnoException, reused: boolean, responseStarted: boolean): void {
+	upstreamError(error: NodeJS.ErrnoException, reused: boolean): void {
 		this.connection = undefined;
 		if (this.done) { return; }
-		if (responseStarted || this.responseStarted) {
+		if (this.responseStarted) {
 			this.reset();
 			this.end('upstream-error', `${this.proxy.endpoint.display} closed the connection in the middle of the response.`);
 			return;

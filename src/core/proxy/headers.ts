@@ -295,6 +295,14 @@ export function responseHeadText(status: number, message: string, headers: reado
 }
 
 /**
+ * The head of a response the proxy writes itself (refusals, error pages): Content-Type and
+ * Content-Length of its body, then `extra` header lines (each ending in CRLF).
+ */
+export function ownResponseHead(status: number, message: string, contentType: string, length: number, extra: string): string {
+	return responseHeadText(status, message, [], `Content-Type: ${contentType}\r\nContent-Length: ${length}\r\n${extra}`);
+}
+
+/**
  * Response headers for an HTTP/2 client from the dev server's flat headers: names lower-cased,
  * connection-specific fields removed (RFC 9113 §8.2.2; Node's respond() throws on them), HSTS dropped
  * as for HTTP/1.1, repeated fields kept as arrays (each becomes its own HTTP/2 field); `dropLength` as

@@ -1,7 +1,8 @@
 import type { TLSSocket } from 'node:tls';
+import type { TlsDetails } from '../../shared/exchange';
 import type { ProxyContext } from './context';
 import { RequestBody } from './exchange';
-import { http1RequestHeaders, requestHeadText } from './headers';
+import { http1RequestHeaders, ownResponseHead, requestHeadText } from './headers';
 import { Http1Exchange, type Http1Owner } from './http1Exchange';
 import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, requestFraming, type Framing, type RequestHead } from './http1Parser';
 import { clientAddress } from './tlsDetails';
@@ -92,6 +93,7 @@ class Http1Connection implements Http1Owner {
 	/** Reading is paused (backpressure from the dev server, or a pipelined request waiting). */
 	private paused = false;
 	private clientName: string | undefined = undefined;
+	private tlsDetails: TlsDetails | undefined = undefined;
 
 	constructor(readonly proxy: ProxyContext, readonly socket: TLSSocket, private readonly registry: Set<Http1Connection>,
 		/** Header lines of a response after which the connection stays open (says how long it may idle). */
@@ -107,6 +109,11 @@ class Http1Connection implements Http1Owner {
 	/** `ip:port` of the client, for capture (computed once per connection). */
 	get client(): string {
 		return this.clientName ??= clientAddress(this.socket);
+	}
+
+	/** TLS details of the connection, for capture (looked up once per connection). */
+	get tls(): TlsDetails {
+		return this.tlsDetails ??= this.proxy.tlsDetails!.detailsOf(this.socket);
 	}
 
 	onData(chunk: Buffer): void {
@@ -204,14 +211,14 @@ class Http1Connection implements Http1Owner {
 		});
 		const body = framing.kind === 'none' ? RequestBody.None : framing.kind === 'chunked' ? RequestBody.Chunked : RequestBody.Sized;
 		const exchange = new Http1Exchange(this, head, requestHeadText(head.method, head.target, forwarded.headers), forwarded.host, body,
-			facts.keepAlive, head.rawHeaders);
+			facts.keepAlive);
 		this.exchange = exchange;
 		const capture = proxy.capture;
 		if (capture !== undefined) {
 			exchange.recorder = capture.beginExchange({
 				kind: 'http',
 				client: this.client,
-				tls: proxy.tlsDetails!.detailsOf(socket),
+				tls: this.tls,
 				request: { method: head.method, path: head.target, authority: forwarded.host ?? '', httpVersion: head.httpVersion, rawHeaders: head.rawHeaders },
 				startMonotonic: this.since,
 			});
@@ -295,7 +302,7 @@ class Http1Connection implements Http1Owner {
 		this.state = State.Closed;
 		this.pending = undefined;
 		const body = `${message}\n`;
-		this.socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+		this.socket.end(ownResponseHead(status, STATUS_TEXT[status] ?? 'Error', 'text/plain; charset=utf-8', Buffer.byteLength(body), 'Connection: close\r\n') + body);
 	}
 
 	checkTimeouts(now: number, headersMs: number, idleMs: number): void {

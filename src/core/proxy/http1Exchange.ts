@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from './context';
 import { renderErrorPage, type GatewayFailure } from './errorPage';
 import { Exchange, type RequestBody } from './exchange';
-import { headerValue, http1ResponseHeaders, responseHeadText } from './headers';
+import { headerValue, http1ResponseHeaders, ownResponseHead, responseHeadText } from './headers';
 import { chunkHeader, type Framing, type RequestHead, type ResponseHead } from './http1Parser';
 
 /** What an HTTP/1.x exchange needs from the client connection it answers on. */
@@ -29,7 +29,7 @@ export class Http1Exchange extends Exchange {
 	private waitingForDrain = false;
 
 	constructor(private readonly owner: Http1Owner, private readonly request: RequestHead, head: string, authority: string | undefined,
-		body: RequestBody, keepAlive: boolean, private readonly clientHeaders: readonly string[]) {
+		body: RequestBody, keepAlive: boolean) {
 		super(owner.proxy, request.method, head, authority, body);
 		this.socket = owner.socket;
 		this.keepAlive = keepAlive;
@@ -92,11 +92,11 @@ export class Http1Exchange extends Exchange {
 	}
 
 	protected fail(failure: GatewayFailure): void {
-		const page = renderErrorPage(failure, this.proxy.endpoint.display, headerValue(this.clientHeaders, 'accept'));
-		const extra = `Content-Type: ${page.contentType}\r\nContent-Length: ${page.body.length}\r\nCache-Control: no-store\r\n${this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n'}`;
+		const page = renderErrorPage(failure, this.proxy.endpoint.display, headerValue(this.request.rawHeaders, 'accept'));
+		const connection = this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n';
 		const socket = this.socket;
 		socket.cork();
-		socket.write(responseHeadText(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', [], extra), 'latin1');
+		socket.write(ownResponseHead(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', page.contentType, page.body.length, `Cache-Control: no-store\r\n${connection}`), 'latin1');
 		socket.write(page.body);
 		socket.uncork();
 		this.owner.responseDone(this.keepAlive);

@@ -40,7 +40,6 @@ class Http2Exchange extends Exchange {
 			// The dev server sent a head HTTP/2 cannot carry (e.g. a header Node refuses): answer 502 instead.
 			this.connection?.abort();
 			this.connection = undefined;
-			this.responseStarted = false;
 			const reason = `${this.proxy.endpoint.display} sent a response TLS Lens cannot forward: ${(error as Error).message}.`;
 			this.fail({ status: 502, reason, hint: 'Check the response headers your dev server sends.' });
 			this.end('upstream-error', reason);

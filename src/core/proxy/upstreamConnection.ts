@@ -21,10 +21,10 @@ export interface UpstreamSink {
 	/** The request's write buffer drained (request body backpressure). */
 	upstreamDrain(): void;
 	/**
-	 * The connection failed. `reused`: the socket came from the pool (a stale one may be retried);
-	 * `responseStarted`: the head had arrived, so the client must be cut off rather than answered.
+	 * The connection failed. `reused`: the socket came from the pool (a stale one may be retried, unless
+	 * its response head had arrived, which the sink knows from upstreamHead).
 	 */
-	upstreamError(error: NodeJS.ErrnoException, reused: boolean, responseStarted: boolean): void;
+	upstreamError(error: NodeJS.ErrnoException, reused: boolean): void;
 }
 
 /** Where a connection's response parsing is. */
@@ -283,11 +283,10 @@ export class UpstreamConnection {
 	 */
 	private fail(error: NodeJS.ErrnoException, answered = false): void {
 		const sink = this.sink;
-		const started = this.state !== State.Head;
 		this.sink = undefined;
 		this.state = State.Done;
 		this.socket.destroy();
-		sink?.upstreamError(error, this.reused && !answered, started);
+		sink?.upstreamError(error, this.reused && !answered);
 	}
 
 	onClose(error: NodeJS.ErrnoException | undefined): void {

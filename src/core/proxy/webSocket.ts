@@ -5,7 +5,7 @@ import type { ExchangeRecorder } from '../capture/types';
 import { WebSocketFrameParser, type ParsedWebSocketMessage } from '../capture/wsFrameParser';
 import type { ProxyContext } from './context';
 import { describeUpstreamError, renderErrorPage } from './errorPage';
-import { headerValue, http1RequestHeaders, http1ResponseHeaders, responseHeadText } from './headers';
+import { headerValue, http1RequestHeaders, http1ResponseHeaders, ownResponseHead, responseHeadText } from './headers';
 import type { RequestHead } from './http1Parser';
 import { clientAddress } from './tlsDetails';
 
@@ -142,7 +142,7 @@ function tap(client: Duplex, upstream: Duplex, clientHead: Buffer, upstreamHead:
 function writeRaw(socket: Duplex, status: number, message: string, contentType: string, body: Buffer): void {
 	if (socket.destroyed || !socket.writable) { return; }
 	socket.end(Buffer.concat([
-		Buffer.from(`HTTP/1.1 ${status} ${message}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`),
+		Buffer.from(ownResponseHead(status, message, contentType, body.length, 'Cache-Control: no-store\r\nConnection: close\r\n'), 'latin1'),
 		body,
 	]));
 }
