@@ -1,6 +1,6 @@
 import type { ExchangeId, ExchangeState } from '../../shared/exchange';
 import type { CaptureEntry } from './captureEntry';
-import type { ExchangeRecorder } from './types';
+import type { ChunkHolder, ExchangeRecorder } from './types';
 
 /**
  * What the proxy holds for one exchange: forwards to the store's entry while that entry still holds this
@@ -32,8 +32,8 @@ export class EntryRecorder implements ExchangeRecorder {
 		if (this.entry.generation === this.generation) this.entry.response(statusCode, statusMessage, rawHeaders);
 	}
 
-	responseBody(chunk: Buffer): void {
-		if (this.entry.generation === this.generation) this.entry.responseBody(chunk);
+	responseBody(chunk: Buffer, holder?: ChunkHolder): void {
+		if (this.entry.generation === this.generation) this.entry.responseBody(chunk, holder);
 	}
 
 	webSocketMessage(message: { direction: 'client' | 'server'; opcode: number; size: number; payload: Buffer; truncated: boolean; compressed: boolean }): void {

@@ -52,13 +52,22 @@ export interface TlsFailureInit {
 	readonly startTime: number;
 }
 
+/**
+ * Owner of the memory behind a body chunk that can lend it out: `hold()` keeps the chunk's backing buffer
+ * from being reused until the function it returns is called (exactly once); undefined when it cannot.
+ */
+export interface ChunkHolder {
+	hold(): (() => void) | undefined;
+}
+
 /** Receives the events of one exchange, in order. Calls after `finish` are ignored. */
 export interface ExchangeRecorder {
 	readonly id: ExchangeId;
 	/**
 	 * Request body bytes as they pass. Like every Buffer given to a recorder (response body, WebSocket
-	 * payload), the store copies what it keeps before returning: the chunk may be a view into a bigger
-	 * buffer, and the caller may reuse its memory afterwards (the proxy's pooled read buffers).
+	 * payload), the store copies what it keeps before returning, unless a {@link ChunkHolder} lets it
+	 * pin the memory instead: the chunk may be a view into a bigger buffer, and the caller may reuse its
+	 * memory afterwards (the proxy's pooled read buffers).
 	 */
 	requestBody(chunk: Buffer): void;
 	/** The upstream connection is ready; `reused` when a kept-alive socket was taken from the pool. */
@@ -70,7 +79,11 @@ export interface ExchangeRecorder {
 	 * change it afterwards.
 	 */
 	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): void;
-	responseBody(chunk: Buffer): void;
+	/**
+	 * Response body bytes as they pass. With a `holder`, the store may keep a large chunk without copying
+	 * it, by holding the buffer behind it until the exchange is evicted.
+	 */
+	responseBody(chunk: Buffer, holder?: ChunkHolder): void;
 	/** A complete WebSocket message, parsed passively from the bytes that passed through. */
 	webSocketMessage(message: { direction: 'client' | 'server'; opcode: number; size: number; payload: Buffer; truncated: boolean; compressed: boolean }): void;
 	finish(state: Exclude<ExchangeState, 'pending'>, error?: string): void;

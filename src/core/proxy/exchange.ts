@@ -115,7 +115,8 @@ export abstract class Exchange implements UpstreamSink {
 	upstreamData(data: Buffer): void {
 		// Nothing to pass on (an empty chunk would even end a chunked response to an HTTP/1.1 client).
 		if (data.length === 0) { return; }
-		this.recorder?.responseBody(data);
+		// The pooled read buffer behind `data` may be kept by capture instead of copied.
+		this.recorder?.responseBody(data, this.connection);
 		if (!this.responseData(data)) { this.connection?.pause(); }
 	}
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ChunkHolder } from '../capture/types';
 import { ReadSlot } from './readPool';
 import { ChunkedDecoder, findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type Framing, type ResponseHead } from './http1Parser';
 
@@ -45,7 +46,7 @@ export interface ConnectionOwner {
  * close-delimited body), handing body bytes on as views of the socket's reads: no per-request
  * streams, parsers or header objects besides the parsed head.
  */
-export class UpstreamConnection {
+export class UpstreamConnection implements ChunkHolder {
 	sink: UpstreamSink | undefined = undefined;
 	/** performance.now() when it went back to the pool. */
 	idleSince = 0;

@@ -278,6 +278,117 @@ describe('CaptureStore', () => {
 			assert.equal(Buffer.from(exchange.messages!.at(-1)!.payload)[0], 999 & 0xff, 'newest kept');
 		});
 
+		describe('large response chunks held instead of copied', () => {
+			/** A lender of buffers like the proxy's read pool: counts holds and releases per buffer. */
+			class Lender {
+				readonly holds = new Map<ArrayBufferLike, number>();
+				released = 0;
+				holder(buffer: Buffer) {
+					return {
+						hold: () => {
+							this.holds.set(buffer.buffer, (this.holds.get(buffer.buffer) ?? 0) + 1);
+							let done = false;
+							return () => {
+								assert.ok(!done, 'a hold is released once');
+								done = true;
+								this.released++;
+								this.holds.set(buffer.buffer, this.holds.get(buffer.buffer)! - 1);
+							};
+						},
+					};
+				}
+				get held(): number {
+					let count = 0;
+					for (const n of this.holds.values()) count += n;
+					return count;
+				}
+			}
+			/** A 64 KiB read buffer (its own backing store, like a pooled one) filled with `fill`. */
+			const read = (fill: number): Buffer => Buffer.allocUnsafeSlow(64 * 1024).fill(fill);
+
+			it('keeps a held chunk without copying it, charges its whole buffer, and releases it on eviction', () => {
+				const budget = 1024 * 1024;
+				store = new CaptureStore({ budgetBytes: budget, bodyLimit: 512 * 1024 });
+				const lender = new Lender();
+				const first = store.beginExchange(init())!;
+				const buffer = read(1);
+				// A small first part (copied), then a held one: the body reads back in order.
+				first.responseBody(Buffer.from('head-'), lender.holder(buffer));
+				first.responseBody(buffer.subarray(0, 40 * 1024), lender.holder(buffer));
+				first.finish('completed');
+				assert.equal(lender.held, 1, 'held, not copied');
+				assert.ok(store.stats().usedBytes >= 64 * 1024, 'the whole 64 KiB buffer is charged');
+				// Held, not copied: the store sees what is in the buffer now.
+				buffer.fill(2, 0, 10);
+				const body = store.body(first.id, 'response')!;
+				assert.equal(body.length, 5 + 40 * 1024);
+				assert.equal(body.subarray(0, 5).toString(), 'head-');
+				assert.equal(body[5], 2);
+				assert.equal(body.at(-1), 1);
+				// New exchanges push it out: its buffer goes back.
+				for (let i = 0; i < 40; i++) {
+					const r = store.beginExchange(init())!;
+					const b = read(3);
+					r.responseBody(b, lender.holder(b));
+					r.finish('completed');
+					assert.ok(store.stats().usedBytes <= budget, `${store.stats().usedBytes}`);
+				}
+				assert.equal(store.get(first.id), undefined, 'evicted');
+				assert.equal(lender.holds.get(buffer.buffer), 0, 'its buffer released');
+				assert.equal(lender.held, store.stats().count, 'one hold per kept exchange');
+				store.clear();
+				assert.equal(lender.held, 0, 'clear() releases every hold');
+				assert.equal(lender.released, 41);
+			});
+
+			it('copies small chunks, chunks that fill less than half their buffer, and what is beyond the body cap', () => {
+				store = new CaptureStore({ bodyLimit: 100 * 1024 });
+				const lender = new Lender();
+				const r = store.beginExchange(init())!;
+				const big = read(5);
+				r.responseBody(big.subarray(0, 8 * 1024), lender.holder(big));
+				r.responseBody(big.subarray(0, 20 * 1024), lender.holder(big));
+				assert.equal(lender.held, 0, 'below 16 KiB, or less than half of a 64 KiB buffer: copied');
+				const second = read(6);
+				r.responseBody(second, lender.holder(second));
+				assert.equal(lender.held, 1);
+				// 28 KiB kept so far plus 64 KiB: 8 KiB left under the cap, less than half: copied.
+				const third = read(7);
+				r.responseBody(third, lender.holder(third));
+				assert.equal(lender.held, 1);
+				r.finish('completed');
+				const exchange = store.get(r.id)!;
+				assert.deepEqual(exchange.responseBody, { size: 28 * 1024 + 128 * 1024, captured: 100 * 1024, truncated: true });
+				const body = store.body(r.id, 'response')!;
+				assert.equal(body.length, 100 * 1024);
+				assert.deepEqual([body[0], body[28 * 1024], body[92 * 1024], body.at(-1)], [5, 6, 7, 7]);
+				third.fill(0);
+				assert.equal(store.body(r.id, 'response')!.at(-1), 7, 'the copied part does not change with its buffer');
+				store.dispose();
+				assert.equal(lender.held, 0, 'dispose() releases every hold');
+			});
+
+			it('keeps held chunks in place while compaction moves the copied records around them', () => {
+				const budget = 512 * 1024;
+				store = new CaptureStore({ budgetBytes: budget, bodyLimit: 256 * 1024 });
+				const lender = new Lender();
+				// A long-lived exchange whose small parts pin slabs, interleaved with many short ones.
+				const slow = store.beginExchange(init())!;
+				const held = read(9);
+				slow.responseBody(held, lender.holder(held));
+				for (let i = 0; i < 2000; i++) {
+					slow.responseBody(Buffer.alloc(8, i & 0xff));
+					record(store, undefined, Buffer.alloc(2048, 1));
+				}
+				slow.finish('completed');
+				const body = store.body(slow.id, 'response')!;
+				assert.equal(body.length, 64 * 1024 + 2000 * 8);
+				assert.equal(body[0], 9);
+				assert.equal(body[64 * 1024 + 1999 * 8], 1999 & 0xff);
+				assert.equal(lender.held, 1);
+			});
+		});
+
 		it('evicts in-flight exchanges only beyond one body cap over the budget', () => {
 			const budget = 64 * 1024;
 			const bodyLimit = 16 * 1024;

@@ -6,6 +6,8 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import * as tls from 'node:tls';
+import { CaptureStore } from '../../../src/core/capture/captureStore';
+import type { CaptureSink, ChunkHolder } from '../../../src/core/capture/types';
 import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
 import { delay, h2Request, makeCa, memoryLogger, startHarness, type Harness, type TestCa } from './helpers';
 
@@ -794,6 +796,59 @@ describe('proxy: HTTP/1.1 engine', function () {
 				assert.deepEqual(damaged(await Promise.all(downloads)), []);
 			} finally {
 				for (const session of sessions) { session.close(); }
+			}
+		});
+
+		it('captures the first MiB of 40 concurrent downloads by holding read buffers, intact while later downloads reuse the pool', async () => {
+			// Capture keeps large response chunks by holding the pooled read buffer behind them until the
+			// exchange is evicted. A buffer handed back too early is refilled by the next downloads (run here
+			// with capture paused): the kept bodies would then differ from what was sent.
+			const store = new CaptureStore();
+			let holds = 0;
+			const sink: CaptureSink = {
+				tlsFailure: (failure) => store.tlsFailure(failure),
+				beginExchange(exchange) {
+					const recorder = store.beginExchange(exchange);
+					if (recorder === undefined) { return undefined; }
+					return new Proxy(recorder, {
+						get(target, key) {
+							if (key !== 'responseBody') { return Reflect.get(target, key) as unknown; }
+							return (chunk: Buffer, holder?: ChunkHolder) => target.responseBody(chunk, holder && {
+								hold() {
+									const release = holder.hold();
+									if (release) { holds++; }
+									return release;
+								},
+							});
+						},
+					});
+				},
+			};
+			const capturing = await startProxy(ca, dev.target, { capture: sink });
+			const sessions = [await h2Session(ca, capturing.port), await h2Session(ca, capturing.port)];
+			try {
+				const round = (path: string) => Promise.all(blobs.flatMap((_, i) => [
+					slowH1Download(ca, capturing.port, `${path}?${i}`).then((result) => ({ result, i, via: 'HTTP/1.1' })),
+					slowH2Download(sessions[i % 2], `${path}?${i}`).then((result) => ({ result, i, via: 'HTTP/2' })),
+				]));
+				assert.deepEqual(damaged(await round('/blob')), []);
+				const kept = store.list().filter((e) => e.request?.path.startsWith('/blob?'));
+				assert.equal(kept.length, 40);
+				assert.ok(holds >= 40 * 8, `${holds} chunks held (most of 40 MiB in 64 KiB reads)`);
+				store.pause();
+				assert.deepEqual(damaged(await round('/chunked-blob')), []);
+				const { usedBytes, budgetBytes } = store.stats();
+				assert.ok(usedBytes >= 40 * 1024 * 1024 && usedBytes <= budgetBytes, `${usedBytes} bytes accounted`);
+				const wrong = kept.filter((e) => {
+					const i = Number(e.request!.path.split('?')[1]);
+					const body = store.body(e.id, 'response')!;
+					return !e.responseBody.truncated || body.length !== 1024 * 1024 || !body.equals(blobs[i].subarray(0, 1024 * 1024));
+				}).map((e) => `#${e.id} ${e.request!.path} HTTP/${e.request!.httpVersion}`);
+				assert.deepEqual(wrong, [], 'kept bodies are the first MiB of what was sent');
+			} finally {
+				for (const session of sessions) { session.close(); }
+				await capturing.proxy.stop();
+				store.dispose();
 			}
 		});
 
