@@ -4,6 +4,7 @@ import { CaptureEntry, Queued, STRING_COST, type EntryHost } from './captureEntr
 import { EntryList } from './entryList';
 import { EntryRecorder } from './entryRecorder';
 import { Emitter, type Event } from './events';
+import { PAGE_SIZE } from './pagePool';
 import { SlabLog } from './slabLog';
 import { TimingTable } from './timingTable';
 import type { CaptureSink, ExchangeInit, ExchangeRecorder, TlsFailureInit } from './types';
@@ -37,7 +38,10 @@ export type BodySide = 'request' | 'response';
 export interface CaptureStats {
 	/** Exchanges currently kept. */
 	readonly count: number;
-	/** Estimated bytes held: the slabs holding header blocks and bodies, WebSocket payloads, and a per-record estimate. */
+	/**
+	 * Estimated bytes held: the log's slabs (header blocks and bodies, spares included), read buffers held
+	 * for large body chunks, WebSocket payloads, and a per-record estimate.
+	 */
 	readonly usedBytes: number;
 	readonly budgetBytes: number;
 	/** Exchanges evicted to stay within the budget since creation (or the last `clear()`). */
@@ -67,9 +71,12 @@ const EVICTION_SLACK = MiB;
  */
 const MAX_SPARE_ENTRIES = 2048;
 
-/** Slabs are 1/64 of the budget (a power of two between these), so that a partly used one is small. */
+/**
+ * Slabs are 1/64 of the budget (a power of two between these), so that a partly used one is small, and
+ * at most a page of the pool shared with the proxy's read buffers (see pagePool.ts).
+ */
 const MIN_SLAB = 4 * 1024;
-const MAX_SLAB = MiB;
+const MAX_SLAB = PAGE_SIZE;
 
 function slabSizeFor(budget: number): number {
 	let size = MIN_SLAB;
@@ -146,7 +153,7 @@ export class CaptureStore implements CaptureSink {
 			},
 			changed: (entry) => this.changed(entry),
 			settle: () => {
-				if (this.recordBytes + this.log.heldBytes > this.budgetBytes) this.enforceBudget();
+				if (this.recordBytes + this.log.memoryBytes > this.budgetBytes) this.enforceBudget();
 			},
 			fault: (where, error) => this.fault(where, error),
 		};
@@ -227,7 +234,7 @@ export class CaptureStore implements CaptureSink {
 	stats(): CaptureStats {
 		return {
 			count: this.entries.size,
-			usedBytes: this.recordBytes + this.log.heldBytes,
+			usedBytes: this.recordBytes + this.log.memoryBytes,
 			budgetBytes: this.budgetBytes,
 			evicted: this.evictedCount,
 			droppedMessages: this.droppedMessageCount,
@@ -283,7 +290,7 @@ export class CaptureStore implements CaptureSink {
 		}
 		entry.cost += cost;
 		this.recordBytes += cost;
-		if (this.recordBytes + this.log.heldBytes > this.budgetBytes) this.enforceBudget();
+		if (this.recordBytes + this.log.memoryBytes > this.budgetBytes) this.enforceBudget();
 	}
 
 	private changed(entry: CaptureEntry): void {
@@ -296,7 +303,7 @@ export class CaptureStore implements CaptureSink {
 	}
 
 	private used(): number {
-		return this.recordBytes + this.log.heldBytes;
+		return this.recordBytes + this.log.memoryBytes;
 	}
 
 	private enforceBudget(): void {

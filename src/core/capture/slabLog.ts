@@ -13,6 +13,8 @@
  * with; the log frees a slab when nothing in it is live any more.
  */
 
+import { givePage, PAGE_SIZE, takePage } from './pagePool';
+
 interface Slab {
 	readonly buffer: Buffer;
 	readonly index: number;
@@ -23,12 +25,11 @@ interface Slab {
 }
 
 /**
- * Spare slabs kept for reuse, uncharged: 1/8 of the budget with the store's slab size (budget/64).
- * Eviction frees slabs in bursts; with only 2 spares, capturing 1 MiB responses at ~1 GiB/s allocated a
- * fresh slab for most writes, and the garbage collector spent ~9% of the CPU on the dead ones
- * (W3 capture on: 700 MiB/s with 2 spares, 854 with 8, against 1,040 with capture off).
+ * Empty slabs kept for reuse (counted in {@link SlabLog.memoryBytes}) when slabs are not pages: eviction
+ * frees a slab or two at a time, which the next records fill. Page-sized slabs go back to the shared
+ * {@link givePage page pool} instead.
  */
-const MAX_SPARES = 8;
+const MAX_SPARES = 2;
 
 /** Below this much room left, a chunk goes to a new slab rather than being split into a tiny record. */
 const MIN_SPLIT = 64;
@@ -53,9 +54,18 @@ export class SlabLog {
 	private current: Slab | undefined;
 	private offset = 0;
 
+	/** Slabs come from (and go back to) the shared page pool. */
+	private readonly paged: boolean;
+
 	/** @param slabSize bytes per slab (the unit memory is taken and given back in). */
 	constructor(readonly slabSize: number) {
 		this.maxRecord = slabSize >> 2;
+		this.paged = slabSize === PAGE_SIZE;
+	}
+
+	/** Memory the log takes: the slabs held and the spare ones. */
+	get memoryBytes(): number {
+		return this.heldBytes + this.spares.length * this.slabSize;
 	}
 
 	/**
@@ -198,7 +208,8 @@ export class SlabLog {
 			index = this.slabs.length;
 			this.slabs.push(undefined);
 		}
-		const slab: Slab = { buffer: this.spares.pop() ?? Buffer.allocUnsafeSlow(this.slabSize), index, live: 0, moving: false };
+		const buffer = this.paged ? takePage() : this.spares.pop() ?? Buffer.allocUnsafeSlow(this.slabSize);
+		const slab: Slab = { buffer, index, live: 0, moving: false };
 		this.slabs[index] = slab;
 		this.current = slab;
 		this.offset = 0;
@@ -211,6 +222,7 @@ export class SlabLog {
 		this.slabs[slab.index] = undefined;
 		this.freeIndices.push(slab.index);
 		this.heldBytes -= this.slabSize;
-		if (this.spares.length < MAX_SPARES) this.spares.push(slab.buffer);
+		if (this.paged) givePage(slab.buffer);
+		else if (this.spares.length < MAX_SPARES) this.spares.push(slab.buffer);
 	}
 }

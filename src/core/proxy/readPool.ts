@@ -1,3 +1,5 @@
+import { givePage, PAGE_SIZE, takePage } from '../capture/pagePool';
+
 /*
  * Reusable read buffers for upstream sockets (net's `onread` option). Letting Node allocate a buffer
  * per read costs an ArrayBuffer per response, and streaming a large body at hundreds of MiB/s turns
@@ -12,7 +14,8 @@
  * read filled its buffer is streaming a large body and gets libuv's usual 64 KiB for the next read.
  */
 const SMALL = 8 * 1024;
-const LARGE = 64 * 1024;
+/** Pages of the pool shared with capture, which may keep them (see capture/pagePool.ts). */
+const LARGE = PAGE_SIZE;
 
 /** Free buffers kept for reuse per size; more are left to the garbage collector. */
 const MAX_FREE = 64;
@@ -28,7 +31,7 @@ export class ReadSlot {
 	readonly release: () => void;
 
 	constructor(private readonly pool: ReadPool, size: number) {
-		this.buffer = Buffer.allocUnsafeSlow(size);
+		this.buffer = size === LARGE ? takePage() : Buffer.allocUnsafeSlow(size);
 		(this.buffer as Slotted)[kSlot] = this;
 		this.release = () => {
 			if (--this.holders === 0) { this.pool.put(this); }
@@ -59,7 +62,13 @@ export class ReadPool {
 	}
 
 	put(slot: ReadSlot): void {
-		const free = slot.buffer.length === LARGE ? this.large : this.small;
-		if (free.length < MAX_FREE) { free.push(slot); }
+		const large = slot.buffer.length === LARGE;
+		const free = large ? this.large : this.small;
+		if (free.length < MAX_FREE) {
+			free.push(slot);
+		} else if (large) {
+			// Nothing refers to it any more: the slot object goes, its memory serves whoever needs a page.
+			givePage(slot.buffer);
+		}
 	}
 }

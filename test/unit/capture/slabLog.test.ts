@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readHead, writeHead } from '../../../src/core/capture/headBlob';
+import { givePage, PAGE_SIZE, takePage } from '../../../src/core/capture/pagePool';
 import { SlabLog } from '../../../src/core/capture/slabLog';
 
 /** Appends `chunk` as the store does (several records when it straddles slabs); returns them. */
@@ -59,6 +60,35 @@ describe('SlabLog', () => {
 			for (const [location, bytes] of append(log, Buffer.alloc(1000, i))) log.release(location, bytes);
 		}
 		assert.ok(log.heldBytes <= 2 * 4096, `${log.heldBytes}`);
+	});
+
+	it('counts its spare slabs in memoryBytes, and keeps at most two', () => {
+		const log = new SlabLog(4096);
+		const records = Array.from({ length: 6 }, (_, i) => append(log, Buffer.alloc(4096, i)));
+		assert.equal(log.memoryBytes, 6 * 4096);
+		for (const [location, bytes] of records.slice(0, 5).flat()) log.release(location, bytes);
+		// Five full slabs emptied: two kept as spares, three given back; the current one stays held.
+		assert.equal(log.heldBytes, 4096);
+		assert.equal(log.memoryBytes, 3 * 4096);
+		// New records take the spares first: nothing new is allocated until they are used up.
+		append(log, Buffer.alloc(4096, 9));
+		append(log, Buffer.alloc(4096, 9));
+		assert.equal(log.memoryBytes, 3 * 4096);
+		log.clear();
+		assert.equal(log.memoryBytes, 0);
+	});
+
+	it('takes page-sized slabs from the shared page pool and gives them back there', () => {
+		const log = new SlabLog(PAGE_SIZE);
+		const first = append(log, Buffer.alloc(PAGE_SIZE, 1));
+		append(log, Buffer.alloc(10, 2));
+		const page = log.bufferOf(first[0][0]);
+		for (const [location, bytes] of first) log.release(location, bytes);
+		// Not a spare of the log: memory it no longer takes, which the next user of a page gets.
+		assert.equal(log.memoryBytes, PAGE_SIZE);
+		const taken = takePage();
+		assert.equal(taken, page);
+		givePage(taken);
 	});
 
 	it('compaction moves the few live records out of mostly empty slabs', () => {
