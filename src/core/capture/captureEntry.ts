@@ -152,17 +152,17 @@ export class CaptureEntry {
 	private requestChunk = -1;
 	/**
 	 * A kept body is nothing, one slab record (`…Chunk`, its length the body's `captured`), or, once there
-	 * are more or one is held, `…Parts`: each part's location and length, in order. A part held rather than
-	 * copied has location `-1 - k`, for `k` its index in `…Held`.
+	 * are more or one is held, `…Parts`: each part's location and length, in order. A response part held
+	 * rather than copied has location `-1 - k`, for `k` its index in `held`.
 	 */
 	private requestParts: number[] | undefined = undefined;
-	private requestHeld: HeldChunk[] | undefined = undefined;
 	private responseSize = 0;
 	private responseCaptured = 0;
 	private responseTruncated = false;
 	private responseChunk = -1;
 	private responseParts: number[] | undefined = undefined;
-	private responseHeld: HeldChunk[] | undefined = undefined;
+	/** Response chunks kept by holding their buffers (the proxy lends only those). */
+	private held: HeldChunk[] | undefined = undefined;
 
 	/** The public record, while one is kept (in flight and read), and what it is charged. */
 	private view: Exchange | undefined = undefined;
@@ -389,7 +389,7 @@ export class CaptureEntry {
 		if (chunk >= 0) {
 			log.copyOut(chunk, captured, out, 0);
 		} else if (parts !== undefined) {
-			const held = response ? this.responseHeld : this.requestHeld;
+			const held = this.held;
 			let at = 0;
 			for (let i = 0; i < parts.length; i += 2) {
 				const location = parts[i];
@@ -559,23 +559,18 @@ export class CaptureEntry {
 	 * Keeps one chunk (`before` bytes of this body are kept already). The chunk may be a view into
 	 * something bigger, or a read buffer the proxy reuses once this call returns, so it is copied into the
 	 * slab log; a copy pins nothing. Except when it is large, mostly fills its buffer, and the buffer's
-	 * owner can lend it: then the buffer is held until the entry is released, charged whole. Copying 1 MiB
-	 * bodies at ~1 GiB/s cost a quarter of the throughput, far more than the memcpy itself (measured: the
-	 * copies' writes to memory not touched since the log last wrapped evict what TLS and the kernel's
-	 * socket buffers work in), while holding them costs a few percent.
+	 * owner lends it: then the buffer is held until the entry is released, charged whole. Capturing 1 MiB
+	 * bodies at ~1 GiB/s, the copy wrote every byte a second time into memory untouched since the log last
+	 * wrapped; held, the bytes are in memory once (measured on W3: ~3% more throughput, and what is left of
+	 * capture's cost there is the budget's size, see docs/ARCHITECTURE.md).
 	 */
 	private keep(response: boolean, chunk: Buffer, before: number, holder: ChunkHolder | undefined): void {
 		const length = chunk.byteLength;
-		if (holder !== undefined && length >= HOLD_MIN) {
+		if (response && holder !== undefined && length >= HOLD_MIN) {
 			const backing = chunk.buffer.byteLength;
 			const release = length * 2 >= backing ? holder.hold() : undefined;
 			if (release !== undefined) {
-				let held = response ? this.responseHeld : this.requestHeld;
-				if (held === undefined) {
-					held = [];
-					if (response) this.responseHeld = held;
-					else this.requestHeld = held;
-				}
+				const held = this.held ??= [];
 				held.push({ chunk, release });
 				this.host.charge(this, backing);
 				// A held part always goes to the parts list, even as the first one.
@@ -626,18 +621,16 @@ export class CaptureEntry {
 				if (parts[i] >= 0) log.release(parts[i], parts[i + 1]);
 			}
 		}
-		const held = response ? this.responseHeld : this.requestHeld;
-		if (held !== undefined) {
-			for (const part of held) part.release();
-		}
 		if (response) {
+			if (this.held !== undefined) {
+				for (const part of this.held) part.release();
+			}
 			this.responseChunk = -1;
 			this.responseParts = undefined;
-			this.responseHeld = undefined;
+			this.held = undefined;
 		} else {
 			this.requestChunk = -1;
 			this.requestParts = undefined;
-			this.requestHeld = undefined;
 		}
 	}
 
