@@ -71,7 +71,10 @@ export class TlsDetailsCollector {
 			client: clientAddress(raw ?? socket),
 			tls: {
 				sni: socket.servername || undefined,
-				protocol: socket.getProtocol?.() ?? undefined,
+				// Node frees the connection's OpenSSL state while destroying the socket but keeps its handle,
+				// whose getProtocol() then dereferences nothing: a segfault that would take down the whole
+				// extension host (seen when stop() cut handshakes short). A destroyed socket has no version to tell.
+				protocol: socket.destroyed ? undefined : socket.getProtocol?.() ?? undefined,
 				handshakeMs: arrived === undefined ? undefined : performance.now() - arrived,
 			},
 			error: describeTlsError(error),

@@ -113,6 +113,24 @@ describe('proxy: bad input', function () {
 		assert.match(sink.tlsFailures[before].error, /closed the connection during the TLS handshake/);
 	});
 
+	it('stops cleanly with capture on while clients are halfway through their handshakes', async () => {
+		// stop() destroys these sockets, and the proxy records each cut-short handshake. Asking Node for the
+		// TLS version of a destroyed socket crashed the process (a segfault: in VS Code, the whole extension
+		// host); this test then never finishes.
+		const hello = await clientHello();
+		const other = new RecordingSink();
+		const stopping = await startHarness(ca, { capture: other });
+		const sockets = await Promise.all(Array.from({ length: 20 }, () => new Promise<net.Socket>((resolve) => {
+			const socket = net.connect(stopping.port, '127.0.0.1', () => socket.write(hello.subarray(0, hello.length >> 1), () => resolve(socket)));
+			socket.on('error', () => { });
+		})));
+		await delay(100);
+		await stopping.close();
+		await waitFor(() => other.tlsFailures.length === 20, 5000, 'twenty cut-short handshakes');
+		assert.ok(other.tlsFailures.every((f) => f.tls.protocol === undefined && /closed the connection during the TLS handshake/.test(f.error)));
+		for (const socket of sockets) { socket.destroy(); }
+	});
+
 	it('records a client that does not trust the CA, with its alert', async () => {
 		const otherCa = await makeCa();
 		const before = sink.tlsFailures.length;
