@@ -1,5 +1,5 @@
 import type { Exchange, ExchangeId, ExchangeState, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
-import { readHead, writeHead } from './headBlob';
+import { readHead, writeHead, writeHeadText } from './headBlob';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
 import type { CapturedRequestInit, ChunkHolder } from './types';
@@ -226,7 +226,9 @@ export class CaptureEntry {
 		this.httpVersion = internVersion(request.httpVersion);
 		const raw = request.rawHeaders;
 		if (this.kind !== 'websocket') {
-			const location = writeHead(this.host.log, request.path, request.authority, raw);
+			const log = this.host.log;
+			let location = request.headText === undefined ? -1 : writeHeadText(log, request.authority, request.headText);
+			if (location < 0) location = writeHead(log, request.path, request.authority, raw);
 			if (location >= 0) {
 				this.requestHead = location;
 				this.requestHeadBytes = this.host.log.lastBytes;
@@ -273,7 +275,7 @@ export class CaptureEntry {
 		this.host.changed(this);
 	}
 
-	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): void {
+	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[], headText?: string): void {
 		if (!this.accepting) return;
 		try {
 			const offset = this.offset();
@@ -281,7 +283,12 @@ export class CaptureEntry {
 			// A second head (the proxy should not send one) replaces the first.
 			this.releaseResponseHead();
 			this.statusCode = statusCode;
-			const location = this.kind === 'websocket' ? -1 : writeHead(this.host.log, statusMessage, undefined, rawHeaders);
+			let location = -1;
+			if (this.kind !== 'websocket') {
+				const log = this.host.log;
+				if (headText !== undefined) location = writeHeadText(log, undefined, headText);
+				if (location < 0) location = writeHead(log, statusMessage, undefined, rawHeaders);
+			}
 			if (location >= 0) {
 				this.responseHead = location;
 				this.responseHeadBytes = this.host.log.lastBytes;

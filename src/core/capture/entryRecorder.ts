@@ -28,8 +28,8 @@ export class EntryRecorder implements ExchangeRecorder {
 		if (this.entry.generation === this.generation) this.entry.requestSent();
 	}
 
-	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): void {
-		if (this.entry.generation === this.generation) this.entry.response(statusCode, statusMessage, rawHeaders);
+	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[], headText?: string): void {
+		if (this.entry.generation === this.generation) this.entry.response(statusCode, statusMessage, rawHeaders, headText);
 	}
 
 	responseBody(chunk: Buffer, holder?: ChunkHolder): void {

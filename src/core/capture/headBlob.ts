@@ -14,6 +14,11 @@ import type { SlabLog } from './slabLog';
  * text back to back: UTF-8 when any character is outside ASCII, else plain ASCII (decoded as latin1).
  * The lengths make this exact for any string, separators included; only lone surrogates (which no HTTP
  * parser produces) would come back as U+FFFD.
+ *
+ * An HTTP/1.x head can be kept as the text it was parsed from instead ({@link writeHeadText}): one flat
+ * string written as is, rather than some twenty slices of it joined first. Its layout: varint `utf8`
+ * (count 0, which the other layout never has), varint `length + 1` of a leading string (0: none), that
+ * string, then the head's text; the headers are split out of it when it is read.
  */
 
 /**
@@ -84,7 +89,66 @@ export function writeHead(log: SlabLog, first: string, second: string | undefine
 	return log.commit(at + written - start);
 }
 
-/** The strings of a head written by {@link writeHead}, in order. */
+/**
+ * Writes an HTTP/1.x head as the text it was parsed from (start line and header lines, CRLF-separated,
+ * no final empty line), after a request's `authority` (undefined for a response). Reads back as
+ * {@link writeHead}'s strings would: the request-target and the authority, or the reason phrase, then
+ * the flat headers with their values trimmed of SP/HTAB. Returns the location, or -1 when it is too big
+ * for a record.
+ */
+export function writeHeadText(log: SlabLog, authority: string | undefined, text: string): number {
+	const leading = authority ?? '';
+	const worst = 2 * MAX_VARINT + 3 * (leading.length + text.length);
+	if (!(worst <= log.maxRecord)) return -1;
+	const buffer = log.reserve(worst);
+	const start = log.position;
+	let at = writeVarint(buffer, start, 0);
+	at = writeVarint(buffer, at, authority === undefined ? 0 : leading.length + 1);
+	const joined = leading + text;
+	const written = (buffer as unknown as RawCodec).utf8Write(joined, at);
+	// Not all ASCII: decode as UTF-8 (the flag is the lowest bit of the first byte, as in writeHead).
+	if (written !== joined.length) buffer[start] |= 1;
+	return log.commit(at + written - start);
+}
+
+/** SP or HTAB. */
+function isOws(code: number): boolean {
+	return code === 0x20 || code === 0x09;
+}
+
+/**
+ * The strings of a head kept by {@link writeHeadText}, from its decoded record: `firstLength - 1`
+ * characters of leading string (a request's authority), or none for a response, then the head's text.
+ */
+function splitHeadText(decoded: string, firstLength: number): string[] {
+	const base = firstLength > 0 ? firstLength - 1 : 0;
+	let lineEnd = decoded.indexOf('\r\n', base);
+	if (lineEnd < 0) lineEnd = decoded.length;
+	const strings: string[] = [];
+	if (firstLength > 0) {
+		// `METHOD SP target SP version`: the target, then the authority.
+		const targetStart = decoded.indexOf(' ', base) + 1;
+		strings.push(decoded.slice(targetStart, decoded.indexOf(' ', targetStart)), decoded.slice(0, base));
+	} else {
+		// `HTTP/1.1 200 reason`: the reason from the 14th character (none when the line is shorter).
+		strings.push(lineEnd > 13 ? decoded.slice(13, lineEnd) : '');
+	}
+	let at = lineEnd + 2;
+	while (at < decoded.length) {
+		let end = decoded.indexOf('\r\n', at);
+		if (end < 0) end = decoded.length;
+		const colon = decoded.indexOf(':', at);
+		let valueStart = colon + 1;
+		let valueEnd = end;
+		while (valueStart < valueEnd && isOws(decoded.charCodeAt(valueStart))) valueStart++;
+		while (valueEnd > valueStart && isOws(decoded.charCodeAt(valueEnd - 1))) valueEnd--;
+		strings.push(decoded.slice(at, colon), decoded.slice(valueStart, valueEnd));
+		at = end + 2;
+	}
+	return strings;
+}
+
+/** The strings of a head written by {@link writeHead} or {@link writeHeadText}, in order. */
 export function readHead(log: SlabLog, location: number, bytes: number): string[] {
 	const buffer = log.bufferOf(location);
 	const start = log.offsetOf(location);
@@ -101,10 +165,14 @@ export function readHead(log: SlabLog, location: number, bytes: number): string[
 		}
 	};
 	const header = read();
+	const codec = buffer as unknown as RawCodec;
+	if (header < 2) {
+		const firstLength = read();
+		return splitHeadText(header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end), firstLength);
+	}
 	const count = Math.floor(header / 2);
 	const lengths = new Array<number>(count);
 	for (let i = 0; i < count; i++) lengths[i] = read();
-	const codec = buffer as unknown as RawCodec;
 	const text = header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end);
 	const strings = new Array<string>(count);
 	let from = 0;

@@ -41,6 +41,11 @@ export interface CapturedRequestInit {
 	 * callers must not change it afterwards.
 	 */
 	readonly rawHeaders: readonly string[];
+	/**
+	 * For HTTP/1.x: the head's text as received (latin1, start line and header lines, no final empty line),
+	 * from which `rawHeaders` were parsed. The store may keep this one string instead of the headers.
+	 */
+	readonly headText?: string;
 }
 
 export interface TlsFailureInit {
@@ -76,9 +81,9 @@ export interface ExchangeRecorder {
 	/**
 	 * Response head from the dev server, as received (before hop-by-hop or HSTS stripping). `rawHeaders`
 	 * is flat `[name, value, …]` as Node hands it over; the store may keep the array, so callers must not
-	 * change it afterwards.
+	 * change it afterwards. `headText` as in {@link CapturedRequestInit.headText}.
 	 */
-	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[]): void;
+	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[], headText?: string): void;
 	/**
 	 * Response body bytes as they pass. With a `holder`, the store may keep a large chunk without copying
 	 * it, by holding the buffer behind it until the exchange is evicted.

@@ -103,7 +103,7 @@ export abstract class Exchange implements UpstreamSink {
 
 	upstreamHead(head: ResponseHead, framing: Framing): void {
 		this.proxy.upstream.reachable();
-		this.recorder?.response(head.statusCode, head.statusMessage, head.rawHeaders);
+		this.recorder?.response(head.statusCode, head.statusMessage, head.rawHeaders, head.text);
 		if (this.done) {
 			this.connection?.abort();
 			return;

@@ -219,7 +219,9 @@ class Http1Connection implements Http1Owner {
 				kind: 'http',
 				client: this.client,
 				tls: this.tls,
-				request: { method: head.method, path: head.target, authority: forwarded.host ?? '', httpVersion: head.httpVersion, rawHeaders: head.rawHeaders },
+				request: {
+					method: head.method, path: head.target, authority: forwarded.host ?? '', httpVersion: head.httpVersion, rawHeaders: head.rawHeaders, headText: head.text,
+				},
 				startMonotonic: this.since,
 			});
 		}

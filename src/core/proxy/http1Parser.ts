@@ -40,6 +40,8 @@ export interface RequestHead {
 	readonly httpVersion: '1.0' | '1.1';
 	/** Flat [name, value, name, value, …] in wire order, names with their case as sent, values with leading/trailing SP/HTAB removed. */
 	readonly rawHeaders: string[];
+	/** The latin1 text this head was parsed from (no final empty line): what capture keeps, as one string. */
+	readonly text: string;
 }
 
 /** A parsed response head. */
@@ -49,6 +51,8 @@ export interface ResponseHead {
 	readonly statusMessage: string;
 	readonly httpVersion: '1.0' | '1.1';
 	readonly rawHeaders: string[];
+	/** As in {@link RequestHead.text}. */
+	readonly text: string;
 }
 
 /** How the body of a message is delimited. */
@@ -220,7 +224,7 @@ export function parseRequestHead(head: string): RequestHead {
 	const httpVersion = parseVersion(b, i + 1, lineEnd);
 	if (httpVersion === 0) { throw new HttpParseError('HTTP version not supported', 505); }
 	if (httpVersion === undefined) { throw badRequest('invalid HTTP version'); }
-	return { method, target, httpVersion, rawHeaders: parseFields(head, b, lineEnd) };
+	return { method, target, httpVersion, rawHeaders: parseFields(head, b, lineEnd), text: head };
 }
 
 /**
@@ -250,7 +254,7 @@ export function parseResponseHead(head: string): ResponseHead {
 		}
 		statusMessage = head.slice(13, lineEnd);
 	}
-	return { statusCode: d1 * 100 + d2 * 10 + d3, statusMessage, httpVersion, rawHeaders: parseFields(head, b, lineEnd) };
+	return { statusCode: d1 * 100 + d2 * 10 + d3, statusMessage, httpVersion, rawHeaders: parseFields(head, b, lineEnd), text: head };
 }
 
 /** What a message's Content-Length and Transfer-Encoding fields say, gathered in one pass. */

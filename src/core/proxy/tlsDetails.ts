@@ -36,6 +36,9 @@ export class TlsDetailsCollector {
 
 	/** The handshake finished: record the session's parameters on the socket. */
 	secureConnection(socket: TLSSocket): void {
+		// See failure(): a destroyed socket's getters read freed OpenSSL state. Not expected here, where the
+		// handshake has just completed, but a crash is too high a price for an assumption.
+		if (socket.destroyed) return;
 		const arrived = arrivalOf(socket);
 		const sni = socket.servername || undefined;
 		const details: Mutable<TlsDetails> = {

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readHead, writeHead } from '../../../src/core/capture/headBlob';
+import { readHead, writeHead, writeHeadText } from '../../../src/core/capture/headBlob';
+import { parseRequestHead, parseResponseHead } from '../../../src/core/proxy/http1Parser';
 import { givePage, PAGE_SIZE, takePage } from '../../../src/core/capture/pagePool';
 import { SlabLog } from '../../../src/core/capture/slabLog';
 
@@ -150,6 +151,37 @@ describe('head blobs', () => {
 		const location = writeHead(log, '/path', 'host', raw);
 		assert.equal(log.offsetOf(location), 0);
 		assert.deepEqual(readHead(log, location, log.lastBytes), ['/path', 'host', ...raw]);
+	});
+
+	describe('kept as the text they were parsed from', () => {
+		/** Writes `text` as the proxy would hand it over, reads it back. */
+		function textRoundTrip(authority: string | undefined, text: string, slab = 1 << 16): string[] {
+			const log = new SlabLog(slab);
+			const location = writeHeadText(log, authority, text);
+			assert.ok(location >= 0);
+			return readHead(log, location, log.lastBytes);
+		}
+
+		it('reads back a request head as its target, the authority and the headers the parser found', () => {
+			const text = 'GET /p?q=a:b HTTP/1.1\r\nHost: localhost:8443\r\nX-Empty:\r\nX-Ows: \t spaced \t \r\n'
+				+ 'x-LATIN1: caf\u00e9 \u00ff\r\nX-Colons: a: b:c\r\nCookie: a=1; b=2';
+			const parsed = parseRequestHead(text);
+			assert.deepEqual(textRoundTrip('localhost:8443', text), ['/p?q=a:b', 'localhost:8443', ...parsed.rawHeaders]);
+			assert.deepEqual(textRoundTrip('', 'GET * HTTP/1.0'), ['*', '']);
+		});
+
+		it('reads back a response head as its reason phrase and headers, with or without a reason', () => {
+			for (const text of ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Weird: \u00e9t\u00e9 ok', 'HTTP/1.1 204\r\nDate: x', 'HTTP/1.0 404 Not  Found ', 'HTTP/1.1 200 ']) {
+				const parsed = parseResponseHead(text);
+				assert.deepEqual(textRoundTrip(undefined, text), [parsed.statusMessage, ...parsed.rawHeaders], text);
+			}
+		});
+
+		it('refuses a head too big for a record (the caller falls back to the headers)', () => {
+			const log = new SlabLog(4096);
+			assert.equal(writeHeadText(log, undefined, `HTTP/1.1 200 OK\r\nX-Big: ${'x'.repeat(2000)}`), -1);
+			assert.equal(log.liveBytes, 0);
+		});
 	});
 
 	it('refuses heads too big for a record or with a non-string (the caller keeps what it gave)', () => {

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as tls from 'node:tls';
 import WebSocket from 'ws';
 import { CaptureStore } from '../../../src/core/capture';
-import { h2Request, makeCa, startHarness, waitFor, type Harness } from './helpers';
+import { h1Request, h2Request, makeCa, startHarness, waitFor, type Harness } from './helpers';
 
 describe('proxy: with the real CaptureStore', function () {
 	this.timeout(20_000);
@@ -10,6 +11,34 @@ describe('proxy: with the real CaptureStore', function () {
 
 	before(async () => { h = await startHarness(await makeCa(), { capture: store }); });
 	after(async () => { await h?.close(); });
+
+	it('stores HTTP/1.1 heads exactly as received: names in order and case, values without surrounding whitespace', async () => {
+		// Over HTTP/1.1 the store keeps the head's text and splits it only when read.
+		const head = 'GET /headers?via=raw HTTP/1.1\r\nHost: localhost\r\nX-Mixed-Case:  spaced \t value \t\r\n'
+			+ 'x-empty:\r\nX-Colon: a: b:c\r\nx-latin1: caf\u00e9\r\nConnection: close\r\n\r\n';
+		await new Promise<void>((resolve, reject) => {
+			const socket = tls.connect({ host: '127.0.0.1', port: h.port, servername: 'localhost', ca: h.ca.caPem, ALPNProtocols: ['http/1.1'] }, () => socket.write(Buffer.from(head, 'latin1')));
+			socket.on('data', () => { });
+			socket.on('close', () => resolve());
+			socket.on('error', reject);
+		});
+		const reply = await h1Request(h.ca, h.port, '/headers?via=node');
+		await waitFor(() => store.list().filter((e) => e.request?.path.startsWith('/headers?via=') && e.state === 'completed').length === 2, 5000, 'both exchanges');
+		const raw = store.list().find((e) => e.request?.path === '/headers?via=raw')!;
+		assert.equal(raw.request!.authority, 'localhost');
+		assert.equal(raw.request!.httpVersion, '1.1');
+		assert.deepEqual(raw.request!.headers, [['Host', 'localhost'], ['X-Mixed-Case', 'spaced \t value'], ['x-empty', ''], ['X-Colon', 'a: b:c'], ['x-latin1', 'caf\u00e9'], ['Connection', 'close']]);
+		// The response as the dev server sent it: what the client got, plus what the proxy strips (the
+		// fixture's hop-by-hop fields and HSTS), but for the framing and connection fields it writes itself.
+		const viaNode = store.list().find((e) => e.request?.path === '/headers?via=node')!;
+		const stripped = ['X-Private', 'Proxy-Authenticate', 'Strict-Transport-Security'];
+		const ignored = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', ...stripped.map((n) => n.toLowerCase())]);
+		const pairs = (flat: readonly string[]): Array<[string, string]> => flat.flatMap((v, i) => i % 2 === 0 && !ignored.has(v.toLowerCase()) ? [[v, flat[i + 1]] as [string, string]] : []);
+		assert.equal(viaNode.response!.statusCode, reply.status);
+		assert.deepEqual(viaNode.response!.headers.filter(([name]) => !ignored.has(name.toLowerCase())), pairs(reply.rawHeaders));
+		assert.deepEqual(viaNode.response!.headers.filter(([name]) => stripped.includes(name)).map(([name]) => name), stripped);
+		assert.ok(pairs(reply.rawHeaders).length >= 2);
+	});
 
 	it('stores HTTP/2 exchanges and WebSocket messages as they passed', async () => {
 		const reply = await h2Request(h.ca, h.port, '/echo', { method: 'POST', body: 'captured body' });

@@ -50,6 +50,7 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 			target: '/src/main.tsx?t=1718000000000',
 			httpVersion: '1.1',
 			rawHeaders: chromeHeaders,
+			text: chromeHead(),
 		});
 	});
 
@@ -74,7 +75,7 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 	});
 
 	it('accepts every request-target form as sent, any token as method, and a head without fields', () => {
-		assert.deepEqual(parseRequestHead('OPTIONS * HTTP/1.1'), { method: 'OPTIONS', target: '*', httpVersion: '1.1', rawHeaders: [] });
+		assert.deepEqual(parseRequestHead('OPTIONS * HTTP/1.1'), { method: 'OPTIONS', target: '*', httpVersion: '1.1', rawHeaders: [], text: 'OPTIONS * HTTP/1.1' });
 		assert.equal(parseRequestHead(head('CONNECT localhost:5173 HTTP/1.1', 'Host: localhost:5173')).target, 'localhost:5173');
 		assert.equal(parseRequestHead('GET http://localhost:5173/a?b=%20c#d HTTP/1.1').target, 'http://localhost:5173/a?b=%20c#d');
 		assert.equal(parseRequestHead('GET /~!$&\'()*+,;=:@[]{}|^`"<>\\ HTTP/1.1').target, '/~!$&\'()*+,;=:@[]{}|^`"<>\\');
@@ -156,11 +157,13 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 
 describe('proxy: HTTP/1 parser, response heads', () => {
 	it('parses status, reason phrase, version and fields', () => {
-		assert.deepEqual(parseResponseHead(head('HTTP/1.1 200 OK', 'Content-Type: text/html', 'content-length: 5', 'Set-Cookie: a=1', 'Set-Cookie: b=2')), {
+		const okHead = head('HTTP/1.1 200 OK', 'Content-Type: text/html', 'content-length: 5', 'Set-Cookie: a=1', 'Set-Cookie: b=2');
+		assert.deepEqual(parseResponseHead(okHead), {
 			statusCode: 200,
 			statusMessage: 'OK',
 			httpVersion: '1.1',
 			rawHeaders: ['Content-Type', 'text/html', 'content-length', '5', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'],
+			text: okHead,
 		});
 		const notFound = parseResponseHead('HTTP/1.0 404 Not\tFound, caf\xe9 ');
 		assert.equal(notFound.statusCode, 404);
@@ -169,7 +172,7 @@ describe('proxy: HTTP/1 parser, response heads', () => {
 	});
 
 	it('accepts a missing or empty reason phrase and status codes 100 to 999', () => {
-		assert.deepEqual(parseResponseHead(head('HTTP/1.1 204', 'X: y')), { statusCode: 204, statusMessage: '', httpVersion: '1.1', rawHeaders: ['X', 'y'] });
+		assert.deepEqual(parseResponseHead(head('HTTP/1.1 204', 'X: y')), { statusCode: 204, statusMessage: '', httpVersion: '1.1', rawHeaders: ['X', 'y'], text: head('HTTP/1.1 204', 'X: y') });
 		assert.equal(parseResponseHead('HTTP/1.1 200 ').statusMessage, '');
 		assert.equal(parseResponseHead('HTTP/1.1 100 Continue').statusCode, 100);
 		assert.equal(parseResponseHead('HTTP/1.1 999 Whatever').statusCode, 999);
