@@ -128,13 +128,14 @@ async function child(scenario) {
 					kind: 'http',
 					client: clients[client],
 					tls: tlsDetails[client],
-					request: { method: 'GET', path: head.path, authority: head.raw[1], httpVersion: '1.1', rawHeaders: head.raw },
+					// As the proxy hands HTTP/1.x heads over: the parsed headers and the text they came from.
+					request: { method: 'GET', path: head.path, authority: head.raw[1], httpVersion: '1.1', rawHeaders: head.raw, headText: head.text },
 					startMonotonic: performance.now(),
 				});
 				recorder.upstreamConnected(true);
 				recorder.requestSent();
 				const reply = parse(response);
-				recorder.response(200, 'OK', reply.raw);
+				recorder.response(200, 'OK', reply.raw, reply.text);
 				recorder.responseBody(body);
 				recorder.finish('completed');
 			}

@@ -128,7 +128,8 @@ function splitHeadText(decoded: string, firstLength: number): string[] {
 	if (firstLength > 0) {
 		// `METHOD SP target SP version`: the target, then the authority.
 		const targetStart = decoded.indexOf(' ', base) + 1;
-		strings.push(decoded.slice(targetStart, decoded.indexOf(' ', targetStart)), decoded.slice(0, base));
+		const targetEnd = decoded.indexOf(' ', targetStart);
+		strings.push(decoded.slice(targetStart, targetEnd < 0 || targetEnd > lineEnd ? lineEnd : targetEnd), decoded.slice(0, base));
 	} else {
 		// `HTTP/1.1 200 reason`: the reason from the 14th character (none when the line is shorter).
 		strings.push(lineEnd > 13 ? decoded.slice(13, lineEnd) : '');
@@ -137,7 +138,9 @@ function splitHeadText(decoded: string, firstLength: number): string[] {
 	while (at < decoded.length) {
 		let end = decoded.indexOf('\r\n', at);
 		if (end < 0) end = decoded.length;
-		const colon = decoded.indexOf(':', at);
+		let colon = decoded.indexOf(':', at);
+		// The parser lets no line without a colon through; should one come anyway, it is a name alone.
+		if (colon < 0 || colon > end) colon = end;
 		let valueStart = colon + 1;
 		let valueEnd = end;
 		while (valueStart < valueEnd && isOws(decoded.charCodeAt(valueStart))) valueStart++;
