@@ -17,7 +17,7 @@ const SMALL = 8 * 1024;
 /** Pages of the pool shared with capture, which may keep them (see capture/pagePool.ts). */
 const LARGE = PAGE_SIZE;
 
-/** Free buffers kept for reuse per size; more are left to the garbage collector. */
+/** Free buffers kept for reuse per size; more small ones are left to the garbage collector, large ones go to the page pool. */
 const MAX_FREE = 64;
 
 const kSlot = Symbol('tlsLens.readSlot');
