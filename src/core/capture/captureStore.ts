@@ -208,7 +208,7 @@ export class CaptureStore implements CaptureSink {
 
 	/** The exchange with this id, if still kept. */
 	get(id: ExchangeId): Exchange | undefined {
-		return this.entries.get(id)?.materialise();
+		return this.entries.get(id)?.materialise(true);
 	}
 
 	/** All kept exchanges, oldest first. */
@@ -217,7 +217,7 @@ export class CaptureStore implements CaptureSink {
 		const entries = this.entries;
 		for (let i = entries.start; i < entries.end; i++) {
 			const entry = entries.at(i);
-			if (entry !== undefined) exchanges.push(entry.materialise());
+			if (entry !== undefined) exchanges.push(entry.materialise(false));
 		}
 		return exchanges;
 	}
@@ -402,7 +402,7 @@ export class CaptureStore implements CaptureSink {
 			const entry = batchAdded[i];
 			if (entry.generation !== addedGenerations[i]) continue;
 			entry.queued = Queued.No;
-			added.push(entry.materialise());
+			added.push(entry.materialise(false));
 		}
 		const batchUpdated = this.batchUpdated;
 		const updatedGenerations = this.batchUpdatedGenerations;
@@ -410,7 +410,7 @@ export class CaptureStore implements CaptureSink {
 			const entry = batchUpdated[i];
 			if (entry.generation !== updatedGenerations[i]) continue;
 			entry.queued = Queued.No;
-			updated.push(entry.materialise());
+			updated.push(entry.materialise(false));
 		}
 		const removed = this.batchRemoved;
 		this.batchAdded = [];
