@@ -1,5 +1,5 @@
 import type { Exchange, ExchangeId, ExchangeState, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
-import { readHead, writeHead, writeHeadText } from './headBlob';
+import { openHead, writeHead, writeHeadText } from './headBlob';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
 import type { CapturedRequestInit, ChunkHolder } from './types';
@@ -480,19 +480,39 @@ export class CaptureEntry {
 		return performance.now() - this.host.timings.get(this.row, Timing.Start);
 	}
 
+	/**
+	 * A new public record. Headers kept in the log are split out of their head only when first read (an
+	 * own enumerable getter, which spread, JSON and structured clone see like a plain field): a reader of
+	 * a batch (the inspector's list, a log line) mostly wants the request line and status, not some
+	 * twenty header pairs per exchange built and collected for nothing.
+	 */
 	private build(): Exchange {
 		const timings = this.host.timings;
 		const row = this.row;
 		const start = timings.get(row, Timing.Start);
+		const log = this.host.log;
 		let request: Exchange['request'];
 		if (this.kind !== 'tls-error') {
-			const strings = this.requestHead >= 0 ? readHead(this.host.log, this.requestHead, this.requestHeadBytes) : this.requestStrings!;
-			request = { method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) };
+			if (this.requestHead >= 0) {
+				const head = openHead(log, this.requestHead, this.requestHeadBytes, 2);
+				let headers: RawHeaders | undefined;
+				request = {
+					method: this.method, path: head.leading[0], authority: head.leading[1], httpVersion: this.httpVersion,
+					get headers() { return headers ??= head.headers(); },
+				};
+			} else {
+				const strings = this.requestStrings!;
+				request = { method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) };
+			}
 		}
 		let response: Exchange['response'];
-		const responseStrings = this.responseHead >= 0 ? readHead(this.host.log, this.responseHead, this.responseHeadBytes) : this.responseStrings;
-		if (responseStrings !== undefined) {
-			response = { statusCode: this.statusCode, statusMessage: responseStrings[0], headers: headerPairs(responseStrings, 1) };
+		if (this.responseHead >= 0) {
+			const head = openHead(log, this.responseHead, this.responseHeadBytes, 1);
+			let headers: RawHeaders | undefined;
+			response = { statusCode: this.statusCode, statusMessage: head.leading[0], get headers() { return headers ??= head.headers(); } };
+		} else if (this.responseStrings !== undefined) {
+			const strings = this.responseStrings;
+			response = { statusCode: this.statusCode, statusMessage: strings[0], headers: headerPairs(strings, 1) };
 		}
 		return {
 			id: this.id,

@@ -1,3 +1,4 @@
+import type { RawHeaders } from '../../shared/exchange';
 import type { SlabLog } from './slabLog';
 
 /**
@@ -116,43 +117,96 @@ function isOws(code: number): boolean {
 	return code === 0x20 || code === 0x09;
 }
 
-/**
- * The strings of a head kept by {@link writeHeadText}, from its decoded record: `firstLength - 1`
- * characters of leading string (a request's authority), or none for a response, then the head's text.
- */
-function splitHeadText(decoded: string, firstLength: number): string[] {
-	const base = firstLength > 0 ? firstLength - 1 : 0;
-	let lineEnd = decoded.indexOf('\r\n', base);
-	if (lineEnd < 0) lineEnd = decoded.length;
-	const strings: string[] = [];
-	if (firstLength > 0) {
-		// `METHOD SP target SP version`: the target, then the authority.
-		const targetStart = decoded.indexOf(' ', base) + 1;
-		const targetEnd = decoded.indexOf(' ', targetStart);
-		strings.push(decoded.slice(targetStart, targetEnd < 0 || targetEnd > lineEnd ? lineEnd : targetEnd), decoded.slice(0, base));
-	} else {
-		// `HTTP/1.1 200 reason`: the reason from the 14th character (none when the line is shorter).
-		strings.push(lineEnd > 13 ? decoded.slice(13, lineEnd) : '');
-	}
-	let at = lineEnd + 2;
-	while (at < decoded.length) {
-		let end = decoded.indexOf('\r\n', at);
-		if (end < 0) end = decoded.length;
-		let colon = decoded.indexOf(':', at);
-		// The parser lets no line without a colon through; should one come anyway, it is a name alone.
-		if (colon < 0 || colon > end) colon = end;
-		let valueStart = colon + 1;
-		let valueEnd = end;
-		while (valueStart < valueEnd && isOws(decoded.charCodeAt(valueStart))) valueStart++;
-		while (valueEnd > valueStart && isOws(decoded.charCodeAt(valueEnd - 1))) valueEnd--;
-		strings.push(decoded.slice(at, colon), decoded.slice(valueStart, valueEnd));
-		at = end + 2;
-	}
-	return strings;
+/** A head read back from its record: the leading strings at once, the headers only when asked. */
+export interface OpenedHead {
+	/** The strings before the headers: request-target and authority, or the reason phrase. */
+	readonly leading: string[];
+	/** The headers, split out of the record's text anew on each call. */
+	headers(): RawHeaders;
 }
 
-/** The strings of a head written by {@link writeHead} or {@link writeHeadText}, in order. */
-export function readHead(log: SlabLog, location: number, bytes: number): string[] {
+/**
+ * A head kept by {@link writeHeadText}, from its decoded record: `firstLength - 1` characters of leading
+ * string (a request's authority), or none for a response, then the head's text.
+ */
+class TextHead implements OpenedHead {
+	readonly leading: string[];
+	/** Where the first header line starts. */
+	private readonly from: number;
+
+	constructor(private readonly decoded: string, firstLength: number) {
+		const base = firstLength > 0 ? firstLength - 1 : 0;
+		let lineEnd = decoded.indexOf('\r\n', base);
+		if (lineEnd < 0) lineEnd = decoded.length;
+		if (firstLength > 0) {
+			// `METHOD SP target SP version`: the target, then the authority.
+			const targetStart = decoded.indexOf(' ', base) + 1;
+			const targetEnd = decoded.indexOf(' ', targetStart);
+			this.leading = [decoded.slice(targetStart, targetEnd < 0 || targetEnd > lineEnd ? lineEnd : targetEnd), decoded.slice(0, base)];
+		} else {
+			// `HTTP/1.1 200 reason`: the reason from the 14th character (none when the line is shorter).
+			this.leading = [lineEnd > 13 ? decoded.slice(13, lineEnd) : ''];
+		}
+		this.from = lineEnd + 2;
+	}
+
+	headers(): RawHeaders {
+		const decoded = this.decoded;
+		const pairs: RawHeaders = [];
+		let at = this.from;
+		while (at < decoded.length) {
+			let end = decoded.indexOf('\r\n', at);
+			if (end < 0) end = decoded.length;
+			let colon = decoded.indexOf(':', at);
+			// The parser lets no line without a colon through; should one come anyway, it is a name alone.
+			if (colon < 0 || colon > end) colon = end;
+			let valueStart = colon + 1;
+			let valueEnd = end;
+			while (valueStart < valueEnd && isOws(decoded.charCodeAt(valueStart))) valueStart++;
+			while (valueEnd > valueStart && isOws(decoded.charCodeAt(valueEnd - 1))) valueEnd--;
+			pairs.push([decoded.slice(at, colon), decoded.slice(valueStart, valueEnd)]);
+			at = end + 2;
+		}
+		return pairs;
+	}
+}
+
+/** A head kept by {@link writeHead}: its strings back to back in `text`, with their lengths. */
+class StringsHead implements OpenedHead {
+	readonly leading: string[];
+	/** Where the header names and values start in `text`. */
+	private readonly from: number;
+
+	constructor(private readonly text: string, private readonly lengths: number[], leading: number) {
+		this.leading = [];
+		let from = 0;
+		for (let i = 0; i < leading && i < lengths.length; i++) {
+			this.leading.push(text.slice(from, from + lengths[i]));
+			from += lengths[i];
+		}
+		this.from = from;
+	}
+
+	headers(): RawHeaders {
+		const { text, lengths } = this;
+		const pairs: RawHeaders = [];
+		let from = this.from;
+		for (let i = this.leading.length; i + 1 < lengths.length; i += 2) {
+			const nameEnd = from + lengths[i];
+			const valueEnd = nameEnd + lengths[i + 1];
+			pairs.push([text.slice(from, nameEnd), text.slice(nameEnd, valueEnd)]);
+			from = valueEnd;
+		}
+		return pairs;
+	}
+}
+
+/**
+ * Reads back a head written by {@link writeHead} or {@link writeHeadText}, with `leading` strings (2
+ * for a request, 1 for a response) before its headers. One string is decoded now; the headers are split
+ * out of it when asked for, so that a reader who wants only the request line pays for no more.
+ */
+export function openHead(log: SlabLog, location: number, bytes: number, leading: number): OpenedHead {
 	const buffer = log.bufferOf(location);
 	const start = log.offsetOf(location);
 	const end = start + bytes;
@@ -171,17 +225,16 @@ export function readHead(log: SlabLog, location: number, bytes: number): string[
 	const codec = buffer as unknown as RawCodec;
 	if (header < 2) {
 		const firstLength = read();
-		return splitHeadText(header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end), firstLength);
+		return new TextHead(header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end), firstLength);
 	}
 	const count = Math.floor(header / 2);
 	const lengths = new Array<number>(count);
 	for (let i = 0; i < count; i++) lengths[i] = read();
-	const text = header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end);
-	const strings = new Array<string>(count);
-	let from = 0;
-	for (let i = 0; i < count; i++) {
-		strings[i] = text.slice(from, from + lengths[i]);
-		from += lengths[i];
-	}
-	return strings;
+	return new StringsHead(header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end), lengths, leading);
+}
+
+/** The strings of a head written by {@link writeHead} or {@link writeHeadText}, in order (flat headers). */
+export function readHead(log: SlabLog, location: number, bytes: number, leading: number): string[] {
+	const head = openHead(log, location, bytes, leading);
+	return [...head.leading, ...head.headers().flat()];
 }

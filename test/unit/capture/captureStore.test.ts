@@ -40,9 +40,9 @@ function countBuilds(): { count: number; restore(): void } {
 		count: 0,
 		restore: () => { CaptureEntry.prototype.materialise = original; },
 	};
-	CaptureEntry.prototype.materialise = function (this: CaptureEntry) {
+	CaptureEntry.prototype.materialise = function (this: CaptureEntry, share: boolean) {
 		counter.count++;
-		return original.call(this);
+		return original.call(this, share);
 	};
 	return counter;
 }
@@ -623,6 +623,40 @@ describe('CaptureStore', () => {
 			} finally {
 				built.restore();
 			}
+		});
+
+		it('hands listeners records whose headers outlive the exchange, read late, and serialise as plain data', async () => {
+			store = new CaptureStore({ budgetBytes: 256 * 1024, batchIntervalMs: 10 });
+			const changes: CaptureChange[] = [];
+			store.onDidChange((c) => changes.push(c));
+			// Heads as the HTTP/1.1 parser hands them over (kept as text) and as HTTP/2 does (kept as strings).
+			const requestText = 'GET /first?x=1 HTTP/1.1\r\nHost: localhost:8443\r\nX-Trace:  t-1 \r\nCookie: a=1';
+			const requestHeaders: RawHeaders = [['Host', 'localhost:8443'], ['X-Trace', 't-1'], ['Cookie', 'a=1']];
+			const responseHeaders: RawHeaders = [['Content-Type', 'text/css'], ['ETag', '"e1"']];
+			const first = store.beginExchange(init({ request: { ...request({ path: '/first?x=1', headers: requestHeaders }), headText: requestText } }))!;
+			first.response(200, 'Fine', flat(responseHeaders), 'HTTP/1.1 200 Fine\r\nContent-Type: text/css\r\nETag: "e1"');
+			first.finish('completed');
+			const second = store.beginExchange(init({ request: request({ path: '/second', httpVersion: '2', headers: requestHeaders }) }))!;
+			second.response(404, '', flat(responseHeaders));
+			second.finish('completed');
+			await sleep(40);
+			const [a, b] = changes.flatMap((c) => c.added);
+			assert.deepEqual([a.id, b.id], [first.id, second.id]);
+			// Both evicted, and the log space of their heads written over, before anyone reads the headers.
+			for (let i = 0; i < 2000; i++) record(store, undefined, Buffer.alloc(512, i));
+			assert.equal(store.get(first.id), undefined);
+			for (const [exchange, path] of [[a, '/first?x=1'], [b, '/second']] as const) {
+				assert.equal(exchange.request!.path, path);
+				assert.equal(exchange.request!.authority, 'localhost:8443');
+				assert.deepEqual(exchange.request!.headers, requestHeaders);
+				assert.deepEqual(exchange.response!.headers, responseHeaders);
+				for (const copy of [JSON.parse(JSON.stringify(exchange)), structuredClone(exchange), { ...exchange, request: { ...exchange.request! } }]) {
+					assert.deepEqual(copy.request.headers, requestHeaders);
+					assert.deepEqual(copy.response.headers, responseHeaders);
+				}
+			}
+			assert.equal(a.response!.statusMessage, 'Fine');
+			assert.equal(b.response!.statusMessage, '');
 		});
 
 		it('keeps headers exact whatever their characters', () => {

@@ -125,7 +125,7 @@ describe('head blobs', () => {
 		const location = writeHead(log, first, second, raw);
 		assert.ok(location >= 0);
 		assert.equal(log.liveBytes, log.lastBytes);
-		return readHead(log, location, log.lastBytes);
+		return readHead(log, location, log.lastBytes, second === undefined ? 1 : 2);
 	}
 
 	it('round-trips ASCII, latin1 and any UTF-16, empty strings and separators', () => {
@@ -150,7 +150,7 @@ describe('head blobs', () => {
 		const raw = ['X-A', 'a'.repeat(300), 'X-B', '\u00e9'.repeat(10)];
 		const location = writeHead(log, '/path', 'host', raw);
 		assert.equal(log.offsetOf(location), 0);
-		assert.deepEqual(readHead(log, location, log.lastBytes), ['/path', 'host', ...raw]);
+		assert.deepEqual(readHead(log, location, log.lastBytes, 2), ['/path', 'host', ...raw]);
 	});
 
 	describe('kept as the text they were parsed from', () => {
@@ -159,7 +159,7 @@ describe('head blobs', () => {
 			const log = new SlabLog(slab);
 			const location = writeHeadText(log, authority, text);
 			assert.ok(location >= 0);
-			return readHead(log, location, log.lastBytes);
+			return readHead(log, location, log.lastBytes, authority === undefined ? 1 : 2);
 		}
 
 		it('reads back a request head as its target, the authority and the headers the parser found', () => {
