@@ -105,11 +105,13 @@ export function writeHeadText(log: SlabLog, authority: string | undefined, text:
 	const start = log.position;
 	let at = writeVarint(buffer, start, 0);
 	at = writeVarint(buffer, at, authority === undefined ? 0 : leading.length + 1);
-	const joined = leading + text;
-	const written = (buffer as unknown as RawCodec).utf8Write(joined, at);
+	// Two writes rather than one of `leading + text`, which V8 would first flatten into a third string.
+	const codec = buffer as unknown as RawCodec;
+	const first = leading.length === 0 ? 0 : codec.utf8Write(leading, at);
+	const written = codec.utf8Write(text, at + first);
 	// Not all ASCII: decode as UTF-8 (the flag is the lowest bit of the first byte, as in writeHead).
-	if (written !== joined.length) buffer[start] |= 1;
-	return log.commit(at + written - start);
+	if (first !== leading.length || written !== text.length) buffer[start] |= 1;
+	return log.commit(at + first + written - start);
 }
 
 /** SP or HTAB. */

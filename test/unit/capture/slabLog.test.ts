@@ -168,6 +168,9 @@ describe('head blobs', () => {
 			const parsed = parseRequestHead(text);
 			assert.deepEqual(textRoundTrip('localhost:8443', text), ['/p?q=a:b', 'localhost:8443', ...parsed.rawHeaders]);
 			assert.deepEqual(textRoundTrip('', 'GET * HTTP/1.0'), ['*', '']);
+			// Either part alone outside ASCII makes the whole record UTF-8.
+			assert.deepEqual(textRoundTrip('b\u00fccher.localhost', 'GET /a HTTP/1.1\r\nA: b'), ['/a', 'b\u00fccher.localhost', 'A', 'b']);
+			assert.deepEqual(textRoundTrip('h', 'GET /\u00e9 HTTP/1.1\r\nA: \u00ff'), ['/\u00e9', 'h', 'A', '\u00ff']);
 			// Nothing the parser lets through, but nothing to trip over either: a line without a colon is a name.
 			assert.deepEqual(textRoundTrip('h', 'GET /x HTTP/1.1\r\nNoColon\r\nA: b'), ['/x', 'h', 'NoColon', '', 'A', 'b']);
 		});
