@@ -234,9 +234,3 @@ export function openHead(log: SlabLog, location: number, bytes: number, leading:
 	for (let i = 0; i < count; i++) lengths[i] = read();
 	return new StringsHead(header & 1 ? codec.utf8Slice(at, end) : codec.latin1Slice(at, end), lengths, leading);
 }
-
-/** The strings of a head written by {@link writeHead} or {@link writeHeadText}, in order (flat headers). */
-export function readHead(log: SlabLog, location: number, bytes: number, leading: number): string[] {
-	const head = openHead(log, location, bytes, leading);
-	return [...head.leading, ...head.headers().flat()];
-}

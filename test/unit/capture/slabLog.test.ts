@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readHead, writeHead, writeHeadText } from '../../../src/core/capture/headBlob';
+import { openHead, writeHead, writeHeadText } from '../../../src/core/capture/headBlob';
 import { parseRequestHead, parseResponseHead } from '../../../src/core/proxy/http1Parser';
 import { givePage, PAGE_SIZE, takePage } from '../../../src/core/capture/pagePool';
 import { SlabLog } from '../../../src/core/capture/slabLog';
@@ -120,6 +120,12 @@ describe('SlabLog', () => {
 });
 
 describe('head blobs', () => {
+	/** A head's strings as written: the leading ones, then the flat headers. */
+	function readHead(log: SlabLog, location: number, bytes: number, leading: number): string[] {
+		const head = openHead(log, location, bytes, leading);
+		return [...head.leading, ...head.headers().flat()];
+	}
+
 	function roundTrip(first: string, second: string | undefined, raw: string[], slab = 1 << 16): string[] {
 		const log = new SlabLog(slab);
 		const location = writeHead(log, first, second, raw);
