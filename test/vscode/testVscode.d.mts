@@ -4,7 +4,11 @@ export const CODE_SERVER_VERSION: string;
 export const cacheDir: string;
 export const nodeBin: string;
 export const vscodeDir: string;
-export function ensureTestVscode(): { nodeBin: string; vscodeDir: string };
+export function ensureTestVscode(): Promise<{ nodeBin: string; vscodeDir: string }>;
+export function testVscodeInstalled(): boolean;
+export function installInto(dir: string, what: string, install: (staging: string) => Promise<void>): Promise<boolean>;
+export function stopInstalls(): void;
+export function installEnv(binDir?: string): NodeJS.ProcessEnv;
 export function freePort(): Promise<number>;
 export interface TestVscode {
 	readonly port: number;

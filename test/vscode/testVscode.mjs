@@ -2,8 +2,8 @@
 // installed from the npm registry because desktop VS Code cannot be downloaded offline
 // (see ../shared/docs/vscode-offline-tests.md). Used by the integration runner, the e2e tests and
 // `npm start`.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 
@@ -14,6 +14,8 @@ const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 /** Where the test VS Code and its Node live: `.vscode-test/` unless TLS_LENS_TEST_CACHE moves it (CI reuses ~/.cache). */
 export const cacheDir = path.resolve(process.env.TLS_LENS_TEST_CACHE || path.join(repo, '.vscode-test'));
 const nodeDir = path.join(cacheDir, `node${NODE_MAJOR}`);
+/** Written last into a finished install: a directory without it is half-installed. */
+const COMPLETE = '.complete';
 const serverDir = path.join(cacheDir, `code-server-${CODE_SERVER_VERSION}`);
 export const nodeBin = path.join(nodeDir, 'node_modules/node/bin/node');
 export const vscodeDir = path.join(serverDir, 'node_modules/code-server/lib/vscode');
@@ -22,25 +24,103 @@ function log(message) {
 	process.stderr.write(`[test-vscode] ${message}\n`);
 }
 
-/** Installs Node 24 and the VS Code server into the cache when they are missing (a few minutes, once). */
-export function ensureTestVscode() {
-	if (!existsSync(nodeBin)) {
-		log(`installing Node ${NODE_MAJOR} into ${nodeDir}`);
-		mkdirSync(nodeDir, { recursive: true });
-		writeFileSync(path.join(nodeDir, 'package.json'), JSON.stringify({ name: 'tls-lens-test-node', private: true }));
-		execFileSync('npm', ['install', '--no-audit', '--no-fund', `node@${NODE_MAJOR}`], { cwd: nodeDir, stdio: 'inherit' });
+/**
+ * The environment for the nested npm installs: this process's, minus everything an outer `npm run`
+ * adds (`npm_config_*`, `npm_package_*`, `npm_lifecycle_*`, `npm_execpath`, `INIT_CWD`, `NODE`, its
+ * `node_modules/.bin` PATH entries). Left in, they leak the outer npm's settings and its user agent
+ * ("node/v20"), which code-server's postinstall reads as the Node version and refuses. `binDir` goes
+ * first on PATH, so that `npm` and everything it runs use that Node.
+ */
+export function installEnv(binDir) {
+	const env = {};
+	for (const [key, value] of Object.entries(process.env)) {
+		if (/^npm_/i.test(key) || key === 'INIT_CWD' || key === 'NODE') { continue; }
+		env[key] = value;
 	}
-	if (!existsSync(path.join(vscodeDir, 'out/server-main.js')) || !existsSync(path.join(serverDir, '.complete'))) {
-		log(`installing code-server ${CODE_SERVER_VERSION} (VS Code server + web workbench) into ${serverDir}; this takes a few minutes`);
-		mkdirSync(serverDir, { recursive: true });
-		writeFileSync(path.join(serverDir, 'package.json'), JSON.stringify({ name: 'tls-lens-test-vscode', private: true }));
+	const entries = (process.env.PATH ?? '').split(path.delimiter)
+		.filter((entry) => entry && !/[\\/]node_modules[\\/]\.bin$/.test(entry) && !/[\\/]node-gyp-bin$/.test(entry));
+	env.PATH = [...(binDir ? [binDir] : []), ...entries].join(path.delimiter);
+	return env;
+}
+
+/** The child processes of installs under way, so that a stopping caller can end them (see `stopInstalls`). */
+const installs = new Set();
+
+function run(command, args, options) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(command, args, { ...options, stdio: ['ignore', 'inherit', 'inherit'] });
+		installs.add(child);
+		child.once('error', (error) => { installs.delete(child); reject(error); });
+		child.once('exit', (code, signal) => {
+			installs.delete(child);
+			if (code === 0) { resolve(); } else { reject(new Error(`\`${command} ${args.join(' ')}\` ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`)); }
+		});
+	});
+}
+
+/** Ends the npm installs that `ensureTestVscode` is running (for Ctrl+C in `npm start`). */
+export function stopInstalls() {
+	for (const child of installs) { child.kill('SIGTERM'); }
+}
+
+/**
+ * Installs a package directory: `install` fills a fresh staging directory next to `dir`, which is then
+ * renamed into place, so `dir` exists only once complete; a staging directory left by an interrupted
+ * run is removed first. Resolves to whether it installed anything.
+ */
+export async function installInto(dir, what, install) {
+	if (existsSync(path.join(dir, COMPLETE))) { return false; }
+	// An earlier layout (or a hand-made copy) without the marker is not trusted to be whole.
+	rmSync(dir, { recursive: true, force: true });
+	const parent = path.dirname(dir);
+	mkdirSync(parent, { recursive: true });
+	for (const name of readdirSync(parent)) {
+		if (name.startsWith(`${path.basename(dir)}.partial-`)) { rmSync(path.join(parent, name), { recursive: true, force: true }); }
+	}
+	const staging = `${dir}.partial-${process.pid}`;
+	mkdirSync(staging, { recursive: true });
+	log(`installing ${what} into ${dir}`);
+	const started = Date.now();
+	try {
+		await install(staging);
+		writeFileSync(path.join(staging, COMPLETE), new Date().toISOString());
+		renameSync(staging, dir);
+	} catch (error) {
+		rmSync(staging, { recursive: true, force: true });
+		throw new Error(`Installing ${what} failed: ${error.message}.\n`
+			+ 'It needs the npm registry and, for its native modules, python3, make, g++ and the headers of libkrb5, libx11, '
+			+ 'libxkbfile and libsecret (Debian/Ubuntu: sudo apt-get install python3 make g++ pkg-config libkrb5-dev libx11-dev '
+			+ 'libxkbfile-dev libsecret-1-dev). Nothing half-installed was kept: fix the cause above and run the command again.');
+	}
+	log(`installed ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+	return true;
+}
+
+/** Whether the test VS Code is installed and complete (so `ensureTestVscode` would not install anything). */
+export function testVscodeInstalled() {
+	return existsSync(path.join(nodeDir, COMPLETE)) && existsSync(path.join(serverDir, COMPLETE));
+}
+
+/**
+ * Installs Node 24 and the VS Code server into the cache when they are missing (a few minutes, once).
+ * Safe to call from any npm script, and again after an interrupted or failed install.
+ */
+export async function ensureTestVscode() {
+	await installInto(nodeDir, `Node ${NODE_MAJOR}`, async (dir) => {
+		writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'tls-lens-test-node', private: true }));
+		await run('npm', ['install', '--no-audit', '--no-fund', `node@${NODE_MAJOR}`], { cwd: dir, env: installEnv() });
+	});
+	await installInto(serverDir, `code-server ${CODE_SERVER_VERSION} (VS Code server + web workbench, a few minutes)`, async (dir) => {
+		writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'tls-lens-test-vscode', private: true }));
+		const env = installEnv(path.dirname(nodeBin));
+		await run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env });
 		// npm 11 skips dependency install scripts unless approved; code-server's build its native modules.
-		const env = { ...process.env, PATH: `${path.dirname(nodeBin)}:${process.env.PATH}` };
-		execFileSync('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: serverDir, stdio: 'inherit', env });
-		execFileSync('npm', ['install-scripts', 'approve', '--all'], { cwd: serverDir, stdio: 'inherit', env });
-		execFileSync('npm', ['rebuild'], { cwd: serverDir, stdio: 'inherit', env });
-		writeFileSync(path.join(serverDir, '.complete'), new Date().toISOString());
-	}
+		await run('npm', ['install-scripts', 'approve', '--all'], { cwd: dir, env });
+		await run('npm', ['rebuild'], { cwd: dir, env });
+		if (!existsSync(path.join(dir, 'node_modules/code-server/lib/vscode/out/server-main.js'))) {
+			throw new Error('the package installed without lib/vscode/out/server-main.js');
+		}
+	});
 	return { nodeBin, vscodeDir };
 }
 
@@ -62,7 +142,7 @@ export function freePort() {
  * loopback in Chromium, so each webview keeps an origin of its own).
  */
 export async function startTestVscode({ dataDir, port }) {
-	ensureTestVscode();
+	await ensureTestVscode();
 	port ??= await freePort();
 	const productFile = path.join(vscodeDir, 'product.json');
 	const product = JSON.parse(readFileSync(productFile, 'utf8'));
