@@ -90,7 +90,7 @@ export async function installInto(dir, what, install) {
 		throw new Error(`Installing ${what} failed: ${error.message}.\n`
 			+ 'It needs the npm registry and, for its native modules, python3, make, g++ and the headers of libkrb5, libx11, '
 			+ 'libxkbfile and libsecret (Debian/Ubuntu: sudo apt-get install python3 make g++ pkg-config libkrb5-dev libx11-dev '
-			+ 'libxkbfile-dev libsecret-1-dev). Nothing half-installed was kept: fix the cause above and run the command again.');
+			+ 'libxkbfile-dev libsecret-1-dev). Nothing half-installed was kept: fix the cause above and run the command again.', { cause: error });
 	}
 	log(`installed ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 	return true;
