@@ -1,12 +1,14 @@
 // Builds every bundle TLS Lens ships: the extension host bundle, the CLI, the core library (used by
 // benchmarks and by tests that check what ships) and, once it exists, the inspector webview.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// A production build starts from an empty dist/, so no source map or stale file of a dev build ships.
+if (production) { rmSync('dist', { recursive: true, force: true }); }
 
 /** @type {esbuild.BuildOptions} */
 const node = {

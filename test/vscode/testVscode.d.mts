@@ -14,8 +14,9 @@ export interface TestVscode {
 	readonly port: number;
 	readonly origin: string;
 	output(): string;
-	url(options: { folder: string; extensionDevelopmentPath?: string; extensionTestsPath?: string }): string;
+	url(options: { folder: string; extensionDevelopmentPath?: string | null; extensionTestsPath?: string }): string;
 	stop(): Promise<void>;
 }
 export function startTestVscode(options: { dataDir: string; port?: number }): Promise<TestVscode>;
+export function installExtension(options: { dataDir: string; vsix: string }): Promise<void>;
 export function launchChromium(extraArgs?: string[], options?: LaunchOptions): Promise<Browser>;

@@ -179,10 +179,14 @@ export async function startTestVscode({ dataDir, port }) {
 		port,
 		origin: `http://127.0.0.1:${port}`,
 		output: () => output,
-		/** The workbench URL for `folder`, with an extension under development and optionally a test entry. */
+		/**
+		 * The workbench URL for `folder`, with an extension under development (`null`: none, only what is
+		 * installed) and optionally a test entry.
+		 */
 		url({ folder, extensionDevelopmentPath = repo, extensionTestsPath }) {
 			const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-			const payload = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)], ['skipWelcome', 'true']];
+			const payload = [['skipWelcome', 'true']];
+			if (extensionDevelopmentPath !== null) { payload.unshift(['extensionDevelopmentPath', remote(extensionDevelopmentPath)]); }
 			if (extensionTestsPath) { payload.push(['extensionTestsPath', remote(extensionTestsPath)]); }
 			return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 		},
@@ -193,6 +197,16 @@ export async function startTestVscode({ dataDir, port }) {
 			setTimeout(() => child.kill('SIGKILL'), 5000).unref();
 		}),
 	};
+}
+
+/**
+ * Installs a VSIX into `dataDir`'s extensions (the ones `startTestVscode({ dataDir })` loads) the way a
+ * user does: with the server's CLI, `--install-extension FILE.vsix`.
+ */
+export async function installExtension({ dataDir, vsix }) {
+	await ensureTestVscode();
+	await run(nodeBin, [path.join(vscodeDir, 'out/server-main.js'), '--install-extension', vsix, '--force',
+		'--extensions-dir', path.join(dataDir, 'extensions'), '--server-data-dir', path.join(dataDir, 'server'), '--accept-server-license-terms'], {});
 }
 
 /**
