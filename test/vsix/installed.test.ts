@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The VSIX as users get it: built by `npm run package`, installed with the VS Code server's CLI
 // (`--install-extension FILE.vsix`, not extensionDevelopmentPath), then used through the UI. A file
 // that .vscodeignore drops, or a README image that cannot show, fails here.
@@ -131,7 +130,8 @@ describe('the installed VSIX', function () {
 		await runCommand(page, 'TLS Lens: Open Traffic Inspector');
 		const frame: Frame = await inspectorFrame(page);
 		// data-ready is set by main.js once its handshake with the host is done: the script loaded.
-		const loaded = await frame.evaluate(async () => {
+		// (Strings, not functions: this tier is type-checked without the DOM library.)
+		const loaded = await frame.evaluate(`(async () => {
 			await document.fonts.ready;
 			const sheets = [...document.styleSheets].map((sheet) => {
 				let rules = -1;
@@ -140,7 +140,7 @@ describe('the installed VSIX', function () {
 			});
 			const fonts = [...document.fonts].map((font) => ({ family: font.family.replace(/"/g, ''), status: font.status }));
 			return { sheets, fonts };
-		});
+		})()`) as { sheets: { href: string; rules: number }[]; fonts: { family: string; status: string }[] };
 		for (const file of ['main.css', 'codicon.css']) {
 			const sheet = loaded.sheets.find((s) => s.href.includes(`/dist/webview/${file}`));
 			assert.ok(sheet && sheet.rules > 0, `${file} loaded with rules: ${JSON.stringify(loaded.sheets)}`);
@@ -163,9 +163,9 @@ describe('the installed VSIX', function () {
 		let readme: { text: string; images: { src: string; width: number }[] } | undefined;
 		while (!readme && Date.now() < deadline) {
 			for (const frame of page.frames()) {
-				readme ??= await frame.evaluate(() => (document.querySelector('h1')?.textContent?.includes('TLS Lens')
+				readme ??= await frame.evaluate(`document.querySelector('h1')?.textContent?.includes('TLS Lens')
 					? { text: document.body.innerText, images: [...document.images].map((img) => ({ src: img.src.slice(0, 40), width: img.naturalWidth })) }
-					: undefined)).catch(() => undefined);
+					: undefined`).catch(() => undefined) as typeof readme;
 			}
 			if (!readme) { await page.waitForTimeout(250); }
 		}
