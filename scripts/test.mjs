@@ -8,6 +8,9 @@ const tiers = [
 	['unit', 'npm', ['run', '-s', 'test:unit']],
 	['integration (VS Code extension host)', 'npm', ['run', '-s', 'test:vscode']],
 	['e2e (VS Code UI in Chromium)', 'npm', ['run', '-s', 'test:e2e']],
+	// Last: packaging rebuilds dist/ for production (minified, no source maps).
+	['package (VSIX)', 'npm', ['run', '-s', 'package']],
+	['vsix (installed package in VS Code)', 'npm', ['run', '-s', 'test:vsix']],
 ];
 const only = process.argv.slice(2);
 const timings = [];
