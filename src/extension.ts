@@ -8,6 +8,7 @@ import { ProxyController } from './vscode/proxyController';
 import { ProxyStatusBar } from './vscode/statusBar';
 import { pickTarget } from './vscode/targetPicker';
 import { TrustUi } from './vscode/trustUi';
+import { showWalkthroughOnce } from './vscode/walkthrough';
 
 /** What activate returns: used by the integration tests, harmless for everyone else. */
 export interface TlsLensApi {
@@ -124,6 +125,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	};
 	autoStart();
 	context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(autoStart));
+	showWalkthroughOnce(context, logger);
 
 	// The host may wait between loading the module and calling activate; that wait is not ours.
 	const activationMs = moduleEvaluationMs + performance.now() - started;
