@@ -9,8 +9,9 @@ import * as path from 'node:path';
 import type { CertificateAuthority, IssuedCertificate } from '../certs/ca';
 import { CertError } from '../certs/errors';
 import { parseHostName } from '../certs/names';
-import { CHROMIUM_NSS_DIRS, FIREFOX_PROFILE_ROOTS, NssStore } from './nss';
+import { findFirefoxProfiles, NssStore } from './nss';
 import type { CaIdentity, TrustEnvironment, TrustStore } from './types';
+import { displayPath, xdgConfigHome, xdgDataHome } from './xdg';
 
 const DAY = 24 * 60 * 60 * 1000;
 /** Warn this long before the CA expires: re-trusting a new CA takes a moment of the user's time. */
@@ -149,14 +150,13 @@ async function findChromium(env: TrustEnvironment): Promise<string | undefined> 
 }
 
 /**
- * Where a new Chromium database should go: ~/.local/share/pki/nssdb for Chromium M146 and later (its
- * default), ~/.pki/nssdb for older ones (Chromium docs/linux/cert_management.md).
+ * Where a new Chromium database should go: $XDG_DATA_HOME/pki/nssdb (default ~/.local/share/pki/nssdb)
+ * for Chromium M146 and later, ~/.pki/nssdb for older ones (Chromium docs/linux/cert_management.md).
  */
 export async function chromiumNssDir(env: TrustEnvironment, browser: string): Promise<string> {
 	const version = await env.runner.run([browser, '--version']).catch(() => undefined);
 	const major = Number(/(\d+)\.\d+\.\d+/.exec(version?.stdout ?? '')?.[1] ?? NaN);
-	const relative = Number.isFinite(major) && major < 146 ? CHROMIUM_NSS_DIRS[0][0] : CHROMIUM_NSS_DIRS[1][0];
-	return path.join(env.home, relative);
+	return Number.isFinite(major) && major < 146 ? path.join(env.home, '.pki/nssdb') : path.join(xdgDataHome(env.home, env.env), 'pki/nssdb');
 }
 
 /** Creates an empty NSS database (what Chromium makes on its first start), for the nss.createChromiumDb fix. */
@@ -229,12 +229,18 @@ async function leafCheck(ca: CertificateAuthority, names: readonly string[], now
 	};
 }
 
+/** Chromium-family user data directories under the XDG config directory (Chromium docs/user_data_dir.md). */
+const CHROMIUM_CONFIG_DIRS = ['chromium', 'google-chrome', 'google-chrome-beta', 'microsoft-edge', 'BraveSoftware/Brave-Browser'];
+
 /** Where Chromium-family browsers keep profiles (each profile's TransportSecurity file holds its HSTS state). */
-const CHROMIUM_PROFILE_ROOTS = [
-	'.config/chromium', '.config/google-chrome', '.config/google-chrome-beta', '.config/microsoft-edge', '.config/BraveSoftware/Brave-Browser',
-	'snap/chromium/common/chromium', 'Library/Application Support/Google/Chrome', 'Library/Application Support/Chromium',
-	'AppData/Local/Google/Chrome/User Data', 'AppData/Local/Microsoft/Edge/User Data',
-];
+function chromiumProfileRoots(env: TrustEnvironment): string[] {
+	const configHomes = [...new Set([xdgConfigHome(env.home, env.env), path.join(env.home, '.config')])];
+	return [
+		...configHomes.flatMap((config) => CHROMIUM_CONFIG_DIRS.map((dir) => path.join(config, dir))),
+		...['snap/chromium/common/chromium', 'Library/Application Support/Google/Chrome', 'Library/Application Support/Chromium',
+			'AppData/Local/Google/Chrome/User Data', 'AppData/Local/Microsoft/Edge/User Data'].map((dir) => path.join(env.home, dir)),
+	];
+}
 
 /**
  * The key Chromium stores an HSTS host under: base64 of SHA-256 of the host in DNS wire format
@@ -259,8 +265,7 @@ async function hstsChecks(input: DoctorInput): Promise<DoctorCheck[]> {
 	const hosts = input.names.filter((name) => !isIP(name.replace(/^\[|\]$/g, '')));
 	const keys = new Map(hosts.map((host) => [chromiumHstsKey(host), host]));
 	const pinned = new Map<string, string[]>();
-	for (const root of CHROMIUM_PROFILE_ROOTS) {
-		const base = path.join(input.env.home, root);
+	for (const base of chromiumProfileRoots(input.env)) {
 		let profiles: string[];
 		try {
 			profiles = (await fs.readdir(base, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
@@ -279,7 +284,7 @@ async function hstsChecks(input: DoctorInput): Promise<DoctorCheck[]> {
 			for (const entry of state.sts ?? []) {
 				const host = entry.host && keys.get(entry.host);
 				if (host && (entry.expiry === undefined || entry.expiry > nowSeconds)) {
-					pinned.set(host, [...pinned.get(host) ?? [], `~/${root}/${profile}`]);
+					pinned.set(host, [...pinned.get(host) ?? [], displayPath(path.join(base, profile), input.env.home)]);
 				}
 			}
 		}
@@ -296,20 +301,6 @@ async function hstsChecks(input: DoctorInput): Promise<DoctorCheck[]> {
 		checks.push({ id: 'trap:hsts', group: 'traps', level: 'ok', title: 'No HSTS pinned for the proxy\'s names in Chrome profiles', detail: `Checked ${hosts.join(', ')} in the Chromium-family profiles under your home directory.` });
 	}
 	return checks;
-}
-
-/** Firefox profile directories (those with prefs.js or a certificate database). */
-async function firefoxProfiles(home: string): Promise<string[]> {
-	const profiles: string[] = [];
-	for (const [relative] of FIREFOX_PROFILE_ROOTS) {
-		const root = path.join(home, relative);
-		try {
-			for (const entry of await fs.readdir(root, { withFileTypes: true })) {
-				if (entry.isDirectory()) { profiles.push(path.join(root, entry.name)); }
-			}
-		} catch { /* no such root */ }
-	}
-	return profiles;
 }
 
 /** The value of `pref` in a profile's prefs.js and user.js (user.js wins, as in Firefox), if set. */
@@ -343,7 +334,7 @@ async function firefoxChecks(input: DoctorInput): Promise<DoctorCheck[]> {
 		return [];
 	}
 	const checks: DoctorCheck[] = [];
-	for (const profile of await firefoxProfiles(input.env.home)) {
+	for (const { dir: profile } of await findFirefoxProfiles(input.env.home, input.env.env)) {
 		const value = await firefoxPref(profile, 'security.enterprise_roots.enabled');
 		if (value === 'false') {
 			checks.push({

@@ -8,7 +8,8 @@ import { WindowsRootStore } from './windows';
 
 export { ARCH, DEBIAN, detectLinuxFlavor, FEDORA, LinuxSystemStore, type LinuxFlavor } from './linuxSystem';
 export { loginKeychain, MacKeychainStore, parseFindCertificateHashes, parseTrustSettingsExport } from './macos';
-export { certutilInstallCommand, findNssDatabases, NSS_NICKNAME_PREFIX, nssNickname, NssStore, parseCertutilList, type NssDatabase } from './nss';
+export { certutilInstallCommand, chromiumNssDirs, findFirefoxProfiles, findNssDatabases, firefoxProfileRoots, NSS_NICKNAME_PREFIX, nssNickname, NssStore, parseCertutilList, parseProfilesIni, type FirefoxProfile, type FirefoxRoot, type NssDatabase, type ProfilesIniEntry } from './nss';
+export { displayPath, xdgConfigHome, xdgDataHome, type XdgEnvironment } from './xdg';
 export { pemFingerprints, processRunner, shellQuote, systemEnvironment, which, type CommandResult, type CommandRunner } from './runner';
 export * from './types';
 export { parseCertutilStore, WindowsRootStore } from './windows';
@@ -27,13 +28,13 @@ export async function discoverTrustStores(env: TrustEnvironment, options: Discov
 	const stores: TrustStore[] = [];
 	if (env.platform === 'linux') {
 		stores.push(new LinuxSystemStore(env));
-		stores.push(...(await findNssDatabases(env.home)).map((db) => new NssStore(env, db)));
+		stores.push(...(await findNssDatabases(env.home, env.env)).map((db) => new NssStore(env, db)));
 	} else if (env.platform === 'darwin') {
 		stores.push(new MacKeychainStore(env));
 		// Firefox 120+ on macOS trusts roots the user added to the OS (security.enterprise_roots.enabled,
 		// the Trust Doctor checks it); its own profiles are changed only when certutil is already installed.
 		if (await env.which('certutil')) {
-			stores.push(...(await findNssDatabases(env.home)).filter((db) => db.browser === 'firefox').map((db) => new NssStore(env, db)));
+			stores.push(...(await findNssDatabases(env.home, env.env)).filter((db) => db.browser === 'firefox').map((db) => new NssStore(env, db)));
 		}
 	} else if (env.platform === 'win32') {
 		stores.push(new WindowsRootStore(env));

@@ -1,11 +1,13 @@
 // NSS databases: Chromium/Chrome on Linux and every Firefox profile read their trust from these, not
 // from the system bundle. Changed with `certutil` from the NSS tools, without root. Paths follow
-// mkcert's truststore_nss.go plus what it misses: Chromium >= M146's ~/.local/share/pki/nssdb
-// (mkcert#671), Firefox's XDG profile directory ~/.config/mozilla/firefox (mkcert#668), and flatpak.
+// mkcert's truststore_nss.go plus what it misses: Chromium >= M146's $XDG_DATA_HOME/pki/nssdb
+// (mkcert#671), Firefox 147+'s $XDG_CONFIG_HOME/mozilla/firefox (mkcert#668), profiles that
+// profiles.ini lists anywhere (IsRelative=0), and flatpak.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { executePlan, PlannedStore } from './execute';
 import { pemFingerprints } from './runner';
+import { displayPath, xdgConfigHome, xdgDataHome, type XdgEnvironment } from './xdg';
 import { fingerprintTag, type CaIdentity, type StoreDetection, type TrustAction, type TrustChange, type TrustEntry, type TrustEnvironment, type TrustPlan, type TrustStatus } from './types';
 
 /** Every nickname we install under starts with this; the rest is the fingerprint tag. */
@@ -26,56 +28,190 @@ export interface NssDatabase {
 	readonly format: 'sql' | 'dbm';
 }
 
-/** Where Chromium-family browsers keep their shared NSS database, relative to HOME. */
-export const CHROMIUM_NSS_DIRS: ReadonlyArray<readonly [string, string]> = [
-	['.pki/nssdb', 'Chromium / Chrome'],
-	// Since M146 the default; an existing ~/.pki/nssdb still wins (Chromium docs/linux/cert_management.md).
-	['.local/share/pki/nssdb', 'Chromium / Chrome (M146+ location)'],
-	['snap/chromium/current/.pki/nssdb', 'Chromium snap'],
-	['snap/chromium/current/.local/share/pki/nssdb', 'Chromium snap (M146+ location)'],
-	['.var/app/org.chromium.Chromium/.pki/nssdb', 'Chromium flatpak'],
-	['.var/app/com.google.Chrome/.pki/nssdb', 'Chrome flatpak'],
-];
+/** A directory that may hold an NSS database, and how to name it for people. */
+interface Candidate {
+	readonly dir: string;
+	readonly label: string;
+}
 
-/** Directories that hold Firefox profiles (each profile is a subdirectory with cert9.db), relative to HOME. */
-export const FIREFOX_PROFILE_ROOTS: ReadonlyArray<readonly [string, string]> = [
-	['.mozilla/firefox', 'Firefox'],
-	['.config/mozilla/firefox', 'Firefox'],
-	['snap/firefox/common/.mozilla/firefox', 'Firefox snap'],
-	['snap/firefox/common/.config/mozilla/firefox', 'Firefox snap'],
-	['.var/app/org.mozilla.firefox/.mozilla/firefox', 'Firefox flatpak'],
-	['.var/app/org.mozilla.firefox/config/mozilla/firefox', 'Firefox flatpak'],
-	['Library/Application Support/Firefox/Profiles', 'Firefox'],
-];
+/**
+ * Where Chromium-family browsers keep their shared NSS database. The XDG data directory is honoured
+ * (`$XDG_DATA_HOME/pki/nssdb`, checked with Chromium 156); snap and flatpak set their own XDG
+ * variables inside the sandbox, so their paths are fixed under HOME.
+ */
+export function chromiumNssDirs(home: string, env: XdgEnvironment = {}): Candidate[] {
+	const under = (relative: string) => path.join(home, relative);
+	const candidates: Array<[string, string]> = [
+		[under('.pki/nssdb'), 'Chromium / Chrome'],
+		// Since M146 the default; an existing ~/.pki/nssdb still wins (Chromium docs/linux/cert_management.md).
+		[path.join(xdgDataHome(home, env), 'pki/nssdb'), 'Chromium / Chrome (M146+ location)'],
+		[under('.local/share/pki/nssdb'), 'Chromium / Chrome (M146+ location)'],
+		[under('snap/chromium/current/.pki/nssdb'), 'Chromium snap'],
+		[under('snap/chromium/current/.local/share/pki/nssdb'), 'Chromium snap (M146+ location)'],
+		[under('.var/app/org.chromium.Chromium/.pki/nssdb'), 'Chromium flatpak'],
+		[under('.var/app/com.google.Chrome/.pki/nssdb'), 'Chrome flatpak'],
+	];
+	return unique(candidates.map(([dir, name]) => ({ dir, label: `${name} (${displayPath(dir, home)})` })));
+}
 
-/** Every NSS database under `home` that a browser reads, each once (snap's `current` is a symlink). */
-export async function findNssDatabases(home: string): Promise<NssDatabase[]> {
-	const found: NssDatabase[] = [];
-	const seen = new Set<string>();
-	const add = async (dir: string, browser: NssDatabase['browser'], label: string) => {
-		const format = await dbFormat(dir);
-		if (!format) { return; }
-		const real = await fs.realpath(dir).catch(() => dir);
-		if (seen.has(real)) { return; }
-		seen.add(real);
-		found.push({ dir, browser, label, format });
+/**
+ * A directory Firefox keeps profiles in: `profiles.ini` lists them (relative to the directory, or
+ * absolute with `IsRelative=0`), and profiles it does not list are found as subdirectories of
+ * `profilesDir`.
+ */
+export interface FirefoxRoot {
+	/** Where profiles.ini is. */
+	readonly dir: string;
+	/** Where unlisted profiles are looked for: `dir` itself, or its Profiles folder on macOS. */
+	readonly profilesDir: string;
+	/** "Firefox", "Firefox snap", "Firefox flatpak". */
+	readonly name: string;
+}
+
+/**
+ * Every directory Firefox may keep profiles in. Firefox 147+ on Linux uses
+ * `$XDG_CONFIG_HOME/mozilla/firefox` (default `~/.config/mozilla/firefox`) unless `~/.mozilla`
+ * already exists (Mozilla bug 259356); both are read, since an older Firefox or a session without
+ * the variable may have used the other. Inside snap and flatpak the sandbox sets the XDG variables
+ * itself, so those roots are fixed under HOME (flatpak's XDG_CONFIG_HOME is `~/.var/app/ID/config`).
+ */
+export function firefoxProfileRoots(home: string, env: XdgEnvironment = {}): FirefoxRoot[] {
+	const root = (dir: string, name: string, profilesDir = dir): FirefoxRoot => ({ dir, profilesDir, name });
+	const under = (relative: string) => path.join(home, relative);
+	const mac = under('Library/Application Support/Firefox');
+	const roots = [
+		root(path.join(xdgConfigHome(home, env), 'mozilla/firefox'), 'Firefox'),
+		root(under('.config/mozilla/firefox'), 'Firefox'),
+		root(under('.mozilla/firefox'), 'Firefox'),
+		root(under('snap/firefox/common/.mozilla/firefox'), 'Firefox snap'),
+		root(under('snap/firefox/common/.config/mozilla/firefox'), 'Firefox snap'),
+		root(under('.var/app/org.mozilla.firefox/.mozilla/firefox'), 'Firefox flatpak'),
+		root(under('.var/app/org.mozilla.firefox/config/mozilla/firefox'), 'Firefox flatpak'),
+		root(mac, 'Firefox', path.join(mac, 'Profiles')),
+	];
+	return roots.filter((candidate, index) => roots.findIndex((other) => other.dir === candidate.dir) === index);
+}
+
+/** One profile entry of profiles.ini. */
+export interface ProfilesIniEntry {
+	readonly name?: string;
+	readonly path: string;
+	/** False for `IsRelative=0`: `path` is absolute. */
+	readonly isRelative: boolean;
+}
+
+/**
+ * The `[ProfileN]` sections of a profiles.ini (`[Install…]` and `[General]` name no other profiles).
+ * A section without Path is skipped, as Firefox does; a missing IsRelative counts as relative unless
+ * the path is absolute.
+ */
+export function parseProfilesIni(text: string): ProfilesIniEntry[] {
+	const entries: ProfilesIniEntry[] = [];
+	let section: Map<string, string> | undefined;
+	const flush = () => {
+		const entryPath = section?.get('Path');
+		if (section && entryPath) {
+			const isRelative = section.get('IsRelative') === '0' ? false : !path.isAbsolute(entryPath);
+			entries.push({ name: section.get('Name'), path: entryPath, isRelative });
+		}
 	};
-	for (const [relative, name] of CHROMIUM_NSS_DIRS) {
-		await add(path.join(home, relative), 'chromium', `${name} (~/${relative})`);
+	for (const raw of text.split(/\r?\n/)) {
+		const line = raw.trim();
+		if (!line || line.startsWith(';') || line.startsWith('#')) { continue; }
+		const header = /^\[(.*)\]$/.exec(line);
+		if (header) {
+			flush();
+			section = /^Profile\d+$/i.test(header[1]) ? new Map() : undefined;
+			continue;
+		}
+		const eq = line.indexOf('=');
+		if (section && eq > 0) { section.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim()); }
 	}
-	for (const [relative, name] of FIREFOX_PROFILE_ROOTS) {
-		const root = path.join(home, relative);
-		let profiles: string[];
+	flush();
+	return entries;
+}
+
+/** One Firefox profile directory (it may not hold a certificate database yet). */
+export interface FirefoxProfile {
+	readonly dir: string;
+	/** "Firefox profile abcd.default-release (~/.config/mozilla/firefox/abcd.default-release)". */
+	readonly label: string;
+	/** True when a profiles.ini lists it. */
+	readonly listed: boolean;
+}
+
+/**
+ * Every Firefox profile directory under `home`, each once (by real path): those profiles.ini lists in
+ * each root, including absolute ones outside every root, then unlisted subdirectories of the roots.
+ */
+export async function findFirefoxProfiles(home: string, env: XdgEnvironment = {}): Promise<FirefoxProfile[]> {
+	const listed: FirefoxProfile[] = [];
+	const unlisted: FirefoxProfile[] = [];
+	const label = (name: string, dir: string) => `${name} profile ${path.basename(dir)} (${displayPath(dir, home)})`;
+	for (const root of firefoxProfileRoots(home, env)) {
+		let ini: string | undefined;
 		try {
-			profiles = (await fs.readdir(root, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+			ini = await fs.readFile(path.join(root.dir, 'profiles.ini'), 'utf8');
+		} catch {
+			ini = undefined;
+		}
+		for (const entry of ini === undefined ? [] : parseProfilesIni(ini)) {
+			const dir = entry.isRelative ? path.join(root.dir, entry.path) : entry.path;
+			if (await isDirectory(dir)) { listed.push({ dir, label: label(root.name, dir), listed: true }); }
+		}
+		let names: string[];
+		try {
+			names = (await fs.readdir(root.profilesDir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
 		} catch {
 			continue;
 		}
-		for (const profile of profiles) {
-			await add(path.join(root, profile), 'firefox', `${name} profile ${profile} (~/${relative}/${profile})`);
+		// Firefox's own folders beside the profiles are no profiles.
+		for (const name of names.filter((n) => n !== 'Crash Reports' && n !== 'Pending Pings' && n !== 'Profiles')) {
+			const dir = path.join(root.profilesDir, name);
+			unlisted.push({ dir, label: label(root.name, dir), listed: false });
 		}
 	}
+	return uniqueByRealPath([...listed, ...unlisted]);
+}
+
+/**
+ * Every NSS database under `home` that a browser reads, each once (snap's `current` is a symlink; the
+ * XDG and default locations may be the same directory).
+ *
+ * @param env the environment to read `XDG_CONFIG_HOME` and `XDG_DATA_HOME` from (a TrustEnvironment's
+ *   `env`); without it only the default locations are searched.
+ */
+export async function findNssDatabases(home: string, env: XdgEnvironment = {}): Promise<NssDatabase[]> {
+	const candidates: Array<Candidate & { browser: NssDatabase['browser'] }> = [
+		...chromiumNssDirs(home, env).map((candidate) => ({ ...candidate, browser: 'chromium' as const })),
+		...(await findFirefoxProfiles(home, env)).map((profile) => ({ dir: profile.dir, label: profile.label, browser: 'firefox' as const })),
+	];
+	const found: NssDatabase[] = [];
+	for (const candidate of await uniqueByRealPath(candidates)) {
+		const format = await dbFormat(candidate.dir);
+		if (format) { found.push({ dir: candidate.dir, browser: candidate.browser, label: candidate.label, format }); }
+	}
 	return found;
+}
+
+function unique<T extends { dir: string }>(items: readonly T[]): T[] {
+	return items.filter((item, index) => items.findIndex((other) => other.dir === item.dir) === index);
+}
+
+async function uniqueByRealPath<T extends { dir: string }>(items: readonly T[]): Promise<T[]> {
+	const seen = new Set<string>();
+	const kept: T[] = [];
+	for (const item of items) {
+		const real = await fs.realpath(item.dir).catch(() => path.resolve(item.dir));
+		if (seen.has(real)) { continue; }
+		seen.add(real);
+		kept.push(item);
+	}
+	return kept;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+	return fs.stat(dir).then((stat) => stat.isDirectory(), () => false);
 }
 
 async function dbFormat(dir: string): Promise<NssDatabase['format'] | undefined> {

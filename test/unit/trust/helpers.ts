@@ -23,9 +23,13 @@ export class RecordingRunner implements CommandRunner {
 	}
 }
 
-/** A trust environment for this machine with another HOME and a recording runner. */
+/**
+ * A trust environment for this machine with another HOME and a recording runner. The XDG variables
+ * of this process are left out (they name the real user's directories, not those under `home`).
+ */
 export function testEnvironment(home: string, runner: CommandRunner = new RecordingRunner(), overrides: Partial<TrustEnvironment> = {}): TrustEnvironment {
-	return systemEnvironment({ home, runner, ...overrides });
+	const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('XDG_')));
+	return systemEnvironment({ home, runner, env, ...overrides });
 }
 
 /** A CA in a temp dir, a plain-HTTP dev server and a real ProxySession in front of it. */
