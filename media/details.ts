@@ -1,8 +1,9 @@
 // The details pane of the selected exchange: Headers, Request, Response, Timing, TLS and Messages tabs.
 // Every captured value is put on the page with textContent (through h()/text nodes), made visible first:
 // control and bidi characters are shown as symbols, not interpreted.
-import type { RawHeaders } from '../src/shared/exchange';
+import type { RawHeaders, RewrittenHeader } from '../src/shared/exchange';
 import type { BodyView, ExchangeDetails, MessageView } from '../src/shared/protocol';
+import type { ExchangeSummary } from '../src/shared/summary';
 import { formatBytes, formatDuration, visible, visibleLine } from '../src/shared/summary';
 import { isUntrustedCaError } from '../src/shared/trust';
 import { button, clear, h, icon } from './dom';
@@ -113,7 +114,7 @@ export class DetailsPane {
 		const s = details.summary;
 		this.title.append(
 			h('span', { class: 'method', text: visibleLine(s.method || 'TLS') }),
-			h('span', { class: `status${s.status >= 400 || s.state !== 'completed' && s.state !== 'pending' ? ' error' : ''}`, text: s.status ? String(s.status) : s.state }),
+			h('span', { class: `status${s.status >= 400 || isFailure(s.state) ? ' error' : ''}`, text: s.status ? String(s.status) : stateText(s.state) }),
 			h('span', { class: 'url', text: visibleLine(details.url || details.error || ''), attrs: { title: visibleLine(details.url) } }),
 		);
 		if (this.tab === 'messages' && details.messages === undefined) this.tab = 'headers';
@@ -205,10 +206,19 @@ export class DetailsPane {
 		section.append(table);
 	}
 
-	private headersSection(title: string, headers: RawHeaders | undefined): void {
+	/** Headers as they were sent; a value TLS Lens rewrote carries a note with the dev server's original. */
+	private headersSection(title: string, headers: RawHeaders | undefined, rewritten?: readonly RewrittenHeader[]): void {
 		if (headers === undefined) return;
 		const section = this.section(`${title} (${headers.length})`, headers.map(([n, v]) => `${n}: ${v}`).join('\n'));
 		this.keyValues(section, headers.map(([n, v]) => [n, v]), true);
+		if (rewritten === undefined) return;
+		const rows = section.querySelectorAll('table.kv tr');
+		for (const { index, original } of rewritten) {
+			const cell = rows[index]?.querySelector('td');
+			if (!cell) continue;
+			cell.classList.add('rewritten');
+			cell.append(h('div', { class: 'rewrite-note muted' }, icon('info'), ` rewritten by TLS Lens from ${visibleLine(original)}`));
+		}
 	}
 
 	private renderHeaders(d: ExchangeDetails): void {
@@ -217,12 +227,13 @@ export class DetailsPane {
 		this.keyValues(general, [
 			['URL', d.url || undefined],
 			['Method', d.request?.method],
-			['Status', d.response ? `${d.response.statusCode} ${d.response.statusMessage}` : s.state],
+			['Status', d.response ? `${d.response.statusCode} ${d.response.statusMessage}` : stateText(s.state)],
+			['Ended', s.state === 'closed-by-client' ? 'closed by client, before the response was complete' : undefined],
 			['Protocol', d.request ? (d.request.httpVersion === '2' ? 'HTTP/2' : `HTTP/${d.request.httpVersion}`) + (s.kind === 'websocket' ? ' (WebSocket)' : '') : undefined],
 			['Client', d.client],
 			['Error', d.error],
 		]);
-		this.headersSection('Response headers', d.response?.headers);
+		this.headersSection('Response headers', d.response?.headers, d.response?.rewritten);
 		this.headersSection('Request headers', d.request?.headers);
 	}
 
@@ -394,6 +405,15 @@ export class DetailsPane {
 		this.panel.append(h('div', { class: 'messages-bar' }, filter, direction, count), list);
 		render();
 	}
+}
+
+/** Whether an exchange in `state` failed (a client closing a stream is a normal end). */
+function isFailure(state: ExchangeSummary['state']): boolean {
+	return state === 'aborted' || state === 'upstream-error' || state === 'tls-error';
+}
+
+function stateText(state: ExchangeSummary['state']): string {
+	return state === 'closed-by-client' ? 'closed by client' : state;
 }
 
 const OPCODES: Record<number, string> = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };

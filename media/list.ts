@@ -28,18 +28,33 @@ function statusText(s: ExchangeSummary): string {
 	if (s.kind === 'tls-error') return 'TLS ✕';
 	if (s.status !== 0) return String(s.status);
 	if (s.state === 'pending') return '…';
+	if (s.state === 'closed-by-client') return '(closed)';
 	return s.kind === 'websocket' && s.state === 'completed' ? '101' : '(failed)';
 }
 
+function timeText(s: ExchangeSummary): string {
+	if (s.kind === 'tls-error') return '';
+	if (s.state === 'pending') return s.kind === 'websocket' && s.status === 101 ? 'open' : 'pending';
+	// Said in words, as "open" and "pending" are: the duration of a stream the client closed is its title.
+	if (s.state === 'closed-by-client') return 'closed';
+	return formatDuration(s.duration);
+}
+
+/** What the Status and Time cells say on hover. */
+function stateTitle(s: ExchangeSummary): string {
+	if (s.state === 'closed-by-client') return `Closed by the client after ${formatDuration(s.duration)}, before the response was complete`;
+	return s.error ? visibleLine(s.error) : '';
+}
+
 const COLUMNS: readonly Column[] = [
-	{ key: 'status', label: 'Status', cell: statusText, title: (s) => s.error ? visibleLine(s.error) : '' },
+	{ key: 'status', label: 'Status', cell: statusText, title: stateTitle },
 	{ key: 'method', label: 'Method', cell: (s) => visibleLine(s.method) },
 	{ key: 'host', label: 'Host', cell: (s) => visibleLine(s.host) },
 	{ key: 'path', label: 'Path', cell: (s) => visibleLine(s.kind === 'tls-error' ? s.error ?? 'handshake failed' : s.path), title: (s) => visibleLine(s.kind === 'tls-error' ? s.error ?? '' : s.path) },
 	{ key: 'type', label: 'Type', cell: (s) => s.type },
 	{ key: 'proto', label: 'Proto', cell: (s) => s.protocol },
 	{ key: 'size', label: 'Size', cell: (s) => s.kind === 'tls-error' ? '' : s.kind === 'websocket' ? `${s.messages ?? 0} msg` : formatBytes(s.size), title: (s) => s.kind === 'websocket' ? formatBytes(s.size) : `${s.size} bytes` },
-	{ key: 'time', label: 'Time', cell: (s) => s.kind === 'tls-error' ? '' : s.state === 'pending' ? (s.kind === 'websocket' && s.status === 101 ? 'open' : 'pending') : formatDuration(s.duration) },
+	{ key: 'time', label: 'Time', cell: timeText, title: (s) => s.state === 'closed-by-client' ? stateTitle(s) : '' },
 ];
 
 interface RowElement {
@@ -227,8 +242,9 @@ export class VirtualList {
 		re.version = row.version;
 		re.element.id = `row-${s.id}`;
 		re.element.dataset.id = String(s.id);
+		// A stream the client closed (EventSource.close(), an aborted fetch) ended normally: not red.
 		const failed = s.state === 'aborted' || s.state === 'upstream-error' || s.state === 'tls-error';
-		re.element.className = `row${re.selected ? ' selected' : ''}${s.state === 'pending' ? ' pending' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}`;
+		re.element.className = `row${re.selected ? ' selected' : ''}${s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}`;
 		for (let c = 0; c < COLUMNS.length; c++) {
 			const column = COLUMNS[c];
 			const cell = re.cells[c];

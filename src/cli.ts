@@ -20,6 +20,7 @@ Proxy options:
   --verbose         log one line per finished request
   --keep-hsts       pass Strict-Transport-Security through (default: dropped on loopback hosts)
   --rewrite-host    send the target's host in Host (default: keep the browser's)
+  --no-rewrite-redirects  leave redirects to the target's own origin as sent (default: to the proxy)
   --insecure-upstream  do not verify an https:// target's certificate
 
 Common options:
@@ -43,6 +44,7 @@ const OPTIONS = {
 	verbose: { type: 'boolean' },
 	'keep-hsts': { type: 'boolean' },
 	'rewrite-host': { type: 'boolean' },
+	'no-rewrite-redirects': { type: 'boolean' },
 	'insecure-upstream': { type: 'boolean' },
 	permit: { type: 'string', multiple: true },
 	help: { type: 'boolean', short: 'h' },
@@ -99,6 +101,7 @@ async function proxyCommand(args: string[], values: Values, out: NodeJS.Writable
 		verbose: values.verbose ?? false,
 		keepHsts: values['keep-hsts'] ?? false,
 		rewriteHost: values['rewrite-host'] ?? false,
+		rewriteRedirects: !values['no-rewrite-redirects'],
 		upstreamTlsVerify: !values['insecure-upstream'],
 	};
 	await runProxy(flags, out, err);

@@ -17,6 +17,7 @@ export interface ProxyFlags {
 	readonly verbose: boolean;
 	readonly keepHsts: boolean;
 	readonly rewriteHost: boolean;
+	readonly rewriteRedirects: boolean;
 	readonly upstreamTlsVerify: boolean;
 }
 
@@ -32,6 +33,7 @@ export async function runProxy(flags: ProxyFlags, out: NodeJS.WritableStream, er
 		extraNames: flags.extraNames,
 		keepHsts: flags.keepHsts,
 		rewriteHost: flags.rewriteHost,
+		rewriteRedirects: flags.rewriteRedirects,
 		upstreamTlsVerify: flags.upstreamTlsVerify,
 		// --verbose without capture still needs request lines, but no bodies.
 		capture: flags.capture || flags.verbose,

@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from './logger';
 import { ProxyServer, type ProxyOptions } from './proxy';
 
 /** Everything needed to put HTTPS in front of a dev server; what the CLI flags and VS Code settings map to. */
-export interface ProxySessionOptions extends Pick<ProxyOptions, 'target' | 'port' | 'host' | 'keepHsts' | 'rewriteHost' | 'upstreamTlsVerify' | 'connectTimeoutMs'> {
+export interface ProxySessionOptions extends Pick<ProxyOptions, 'target' | 'port' | 'host' | 'keepHsts' | 'rewriteHost' | 'rewriteRedirects' | 'upstreamTlsVerify' | 'connectTimeoutMs'> {
 	/** CA directory (mkcert CAROOT layout). */
 	readonly caDir: string;
 	/** Create the CA when the directory has none (false for an existing mkcert CAROOT). Default true. */
@@ -63,6 +63,7 @@ export class ProxySession {
 			host: options.host,
 			keepHsts: options.keepHsts,
 			rewriteHost: options.rewriteHost,
+			rewriteRedirects: options.rewriteRedirects,
 			upstreamTlsVerify: options.upstreamTlsVerify,
 			connectTimeoutMs: options.connectTimeoutMs,
 			capture: store,

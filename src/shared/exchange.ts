@@ -10,8 +10,13 @@ export type ExchangeId = number;
 /** Header lines exactly as they crossed the wire: order and case kept, repeated names repeated. */
 export type RawHeaders = Array<[name: string, value: string]>;
 
-/** How an exchange ended. `pending` while in flight. */
-export type ExchangeState = 'pending' | 'completed' | 'aborted' | 'upstream-error' | 'tls-error';
+/**
+ * How an exchange ended. `pending` while in flight. `closed-by-client`: the client went away before the
+ * response was complete (an `EventSource.close()`, an aborted fetch, a tab closed), a normal end and
+ * not a failure. `aborted`: the client broke the exchange off by sending something invalid (`error`
+ * says what).
+ */
+export type ExchangeState = 'pending' | 'completed' | 'closed-by-client' | 'aborted' | 'upstream-error' | 'tls-error';
 
 /** The TLS session the exchange arrived on. */
 export interface TlsDetails {
@@ -70,11 +75,25 @@ export interface CapturedRequest {
 	readonly headers: RawHeaders;
 }
 
-/** The response side as the dev server answered (before TLS Lens changed anything such as HSTS). */
+/**
+ * The response side as the dev server answered: its headers before TLS Lens dropped any (hop-by-hop
+ * fields, HSTS), except the values TLS Lens rewrote for the browser, which are as the browser received
+ * them, with the dev server's originals in `rewritten`.
+ */
 export interface CapturedResponse {
 	readonly statusCode: number;
 	readonly statusMessage: string;
 	readonly headers: RawHeaders;
+	/** The header values TLS Lens rewrote (redirects to the dev server's own origin); absent when none. */
+	readonly rewritten?: readonly RewrittenHeader[];
+}
+
+/** A response header value TLS Lens changed on the way to the browser. */
+export interface RewrittenHeader {
+	/** Index of the header in {@link CapturedResponse.headers} (which holds the value the browser got). */
+	readonly index: number;
+	/** The value as the dev server sent it. */
+	readonly original: string;
 }
 
 /** Body bookkeeping: how much passed and how much was kept. */
@@ -117,7 +136,7 @@ export interface Exchange {
 	response?: CapturedResponse;
 	requestBody: BodyInfo;
 	responseBody: BodyInfo;
-	/** Why it failed, for `aborted`, `upstream-error` and `tls-error` (e.g. the TLS alert). */
+	/** Why it failed, for `aborted`, `upstream-error` and `tls-error` (e.g. the TLS alert); never for `closed-by-client`. */
 	error?: string;
 	/** WebSocket messages, for `kind: 'websocket'`. */
 	readonly messages?: WebSocketMessage[];

@@ -6,7 +6,7 @@
  * - free text: a case-insensitive substring of the method, host, path, status, type or media type;
  * - `method:GET` (`method:get,post` for either);
  * - `status:404`, `status:4xx`, `status:400-499`, `status:>=400`, `status:error` (failed, no status),
- *   `status:pending`;
+ *   `status:pending`, `status:closed` (closed by the client before the response was complete);
  * - `host:api.localhost` (substring; `*.localhost` as a wildcard);
  * - `type:json` (see {@link TYPE_ALIASES}: `js`, `css`, `img`, `doc`, `ws`, `xhr` …; comma lists);
  * - `-` before any term negates it (`-type:image`, `-favicon`); `"quoted text"` keeps spaces.
@@ -24,7 +24,8 @@ export type FilterTerm =
 export type StatusTest =
 	| { readonly op: 'range'; readonly min: number; readonly max: number }
 	| { readonly op: 'error' }
-	| { readonly op: 'pending' };
+	| { readonly op: 'pending' }
+	| { readonly op: 'closed' };
 
 export interface ParsedFilter {
 	readonly terms: readonly FilterTerm[];
@@ -132,6 +133,7 @@ function parseStatus(value: string): StatusTest | undefined {
 	const v = value.toLowerCase();
 	if (v === 'error' || v === 'failed') return { op: 'error' };
 	if (v === 'pending') return { op: 'pending' };
+	if (v === 'closed') return { op: 'closed' };
 	let m = /^([1-5])xx$/.exec(v);
 	if (m) return { op: 'range', min: Number(m[1]) * 100, max: Number(m[1]) * 100 + 99 };
 	m = /^(\d{3})$/.exec(v);
@@ -170,6 +172,7 @@ function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
 			const t = term.test;
 			if (t.op === 'error') return s.state === 'aborted' || s.state === 'upstream-error' || s.state === 'tls-error';
 			if (t.op === 'pending') return s.state === 'pending';
+			if (t.op === 'closed') return s.state === 'closed-by-client';
 			return s.status >= t.min && s.status <= t.max;
 		}
 		case 'host': {

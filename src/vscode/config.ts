@@ -11,6 +11,7 @@ export interface Settings {
 	readonly extraHostnames: readonly string[];
 	readonly keepHsts: boolean;
 	readonly rewriteHost: boolean;
+	readonly rewriteRedirects: boolean;
 	readonly upstreamTlsVerify: boolean;
 	readonly captureEnabled: boolean;
 	readonly bodyLimit: number;
@@ -29,6 +30,7 @@ export function readSettings(): Settings {
 		extraHostnames: config.get<string[]>('extraHostnames', []),
 		keepHsts: config.get<boolean>('keepHsts', false),
 		rewriteHost: config.get<boolean>('rewriteHost', false),
+		rewriteRedirects: config.get<boolean>('rewriteRedirects', true),
 		upstreamTlsVerify: config.get<boolean>('upstreamTlsVerify', true),
 		captureEnabled: config.get<boolean>('capture.enabled', true),
 		bodyLimit: config.get<number>('capture.bodyLimit', 1024 * 1024),
@@ -40,7 +42,7 @@ export function readSettings(): Settings {
 
 /** Settings that change what a running proxy does; changing one restarts it. (autoStart does not.) */
 export const RESTART_SETTINGS = [
-	'target', 'port', 'listenHost', 'extraHostnames', 'keepHsts', 'rewriteHost', 'upstreamTlsVerify',
+	'target', 'port', 'listenHost', 'extraHostnames', 'keepHsts', 'rewriteHost', 'rewriteRedirects', 'upstreamTlsVerify',
 	'capture.enabled', 'capture.bodyLimit', 'capture.budget', 'caDirectory', 'useMkcertCaRoot',
 ].map((key) => `${SECTION}.${key}`);
 

@@ -54,6 +54,7 @@ export class ProxyController implements vscode.Disposable {
 					extraNames: settings.extraHostnames,
 					keepHsts: settings.keepHsts,
 					rewriteHost: settings.rewriteHost,
+					rewriteRedirects: settings.rewriteRedirects,
 					upstreamTlsVerify: settings.upstreamTlsVerify,
 					capture: settings.captureEnabled,
 					bodyLimit: settings.bodyLimit,

@@ -350,7 +350,88 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await view.waitFor({ state: 'hidden' });
 		await setFilter('');
 	});
+
+	it('shows a redirect it kept on HTTPS with the dev server\'s original, and a stream the browser closed as closed, not failed', async () => {
+		const site = await startRedirectingServer();
+		try {
+			await setTheme(page, app, 'Default Dark Modern');
+			writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${site.port}` });
+			if (frame === undefined) {
+				// Run on its own (--grep): open the inspector and start on the configured target.
+				await runCommand(page, 'TLS Lens: Open Traffic Inspector');
+				frame = await inspectorFrame(page);
+				await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
+			}
+			port = await proxyPort(page, site.port);
+			await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+			// A real browser: the app redirects to its own http:// origin, and the browser stays on the proxy.
+			const appPage = await appContext.newPage();
+			await appPage.goto(`https://localhost:${port}/login`);
+			assert.equal(appPage.url(), `https://localhost:${port}/`);
+			// The page's EventSource closes itself after its first message.
+			await appPage.waitForFunction('document.title === "closed"', undefined, { timeout: 10_000 });
+			await appPage.close();
+
+			await setFilter('/events');
+			const events = frame.locator('.row.closed:not([hidden])').filter({ hasText: '/events' });
+			await events.waitFor({ timeout: 10_000 });
+			assert.equal(await events.locator('.col-time').textContent(), 'closed');
+			assert.equal(await events.locator('.col-status').textContent(), '200');
+			assert.ok(!(await events.getAttribute('class'))!.includes('error'), 'not styled as a failure');
+			assert.match((await events.locator('.col-time').getAttribute('title'))!, /^Closed by the client after /);
+			await events.click();
+			await tab('Headers').click();
+			await frame.locator('table.kv tr').filter({ hasText: 'Ended' }).filter({ hasText: 'closed by client' }).waitFor();
+			assert.equal(await frame.locator('.details-title .status.error').count(), 0);
+			assert.equal(await frame.locator('table.kv th', { hasText: /^Error$/ }).count(), 0);
+			await page.waitForTimeout(300);
+			await page.screenshot({ path: path.join(output, 'inspector-sse-closed-dark.png') });
+
+			// The whole list this time: the closed stream's row next to the others, unselected.
+			await setFilter('');
+			await row('/login').click();
+			await tab('Headers').click();
+			const location = frame.locator('table.kv tr').filter({ has: frame.locator('th', { hasText: /^Location$/ }) });
+			await location.locator('td.rewritten').waitFor();
+			// The value the browser received, then the note with what the dev server sent.
+			assert.equal(await location.locator('td').textContent(), `https://localhost:${port}/ rewritten by TLS Lens from http://localhost:${site.port}/`);
+			await page.waitForTimeout(300);
+			await page.screenshot({ path: path.join(output, 'inspector-redirect-dark.png') });
+			await setFilter('');
+		} finally {
+			await site.close();
+		}
+	});
 });
+
+/**
+ * An app whose base URL is its own http://localhost:PORT: `/login` redirects there, and its page opens
+ * an EventSource that it closes after the first message (the stream itself never ends).
+ */
+async function startRedirectingServer(): Promise<{ port: number; close(): Promise<void> }> {
+	let port = 0;
+	const streams = new Set<http.ServerResponse>();
+	const server = http.createServer((req, res) => {
+		if (req.url === '/login') {
+			res.writeHead(302, { Location: `http://localhost:${port}/` });
+			res.end();
+		} else if (req.url === '/events') {
+			res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+			res.write('data: hello\n\n');
+			streams.add(res);
+			res.on('close', () => streams.delete(res));
+		} else {
+			res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+			res.end('<!doctype html><title>open</title><script>const es = new EventSource("/events"); es.onmessage = () => { es.close(); document.title = "closed"; };</script>');
+		}
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+	port = (server.address() as AddressInfo).port;
+	return {
+		port,
+		close: () => new Promise((resolve) => { for (const res of streams) res.destroy(); server.closeAllConnections(); server.close(() => resolve()); }),
+	};
+}
 
 /**
  * Waits until VS Code for the Web has written `needle` (a value in the inspector's saved state) to its

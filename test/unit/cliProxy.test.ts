@@ -38,6 +38,15 @@ function get(url: string, ca: string): Promise<string> {
 	});
 }
 
+function location(url: string, ca: string): Promise<string | undefined> {
+	return new Promise((resolve, reject) => {
+		https.get(url, { ca }, (res) => {
+			res.resume();
+			resolve(res.headers.location);
+		}).on('error', reject);
+	});
+}
+
 describe('tls-lens proxy command', function () {
 	this.timeout(30_000);
 	let target: http.Server;
@@ -46,7 +55,11 @@ describe('tls-lens proxy command', function () {
 
 	before(async () => {
 		if (!existsSync(cli)) { assert.equal(run('node', ['esbuild.mjs'], { cwd: root }).status, 0); }
-		target = http.createServer((req, res) => res.end(`dev server saw ${req.url}`));
+		target = http.createServer((req, res) => {
+			// An app whose base URL is its own http://localhost:PORT.
+			if (req.url === '/login') { res.writeHead(302, { Location: `http://localhost:${targetPort}/dashboard` }); }
+			res.end(`dev server saw ${req.url}`);
+		});
 		await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
 		targetPort = (target.address() as AddressInfo).port;
 		caDir = path.join(tempDir(), 'ca');
@@ -77,6 +90,20 @@ describe('tls-lens proxy command', function () {
 		assert.match(proxy.ready, new RegExp(`^ready https://localhost:\\d+ -> http://127\\.0\\.0\\.1:${targetPort}$`));
 		proxy.child.kill('SIGTERM');
 		assert.equal(await proxy.exit, 0, proxy.stderr());
+	});
+
+	it('keeps redirects to the target\'s own origin on the proxy, unless --no-rewrite-redirects', async () => {
+		const ca = (): string => readFileSync(path.join(caDir, 'rootCA.pem'), 'utf8');
+		for (const [flags, expected] of [[[], (port: string) => `https://localhost:${port}/dashboard`], [['--no-rewrite-redirects'], () => `http://localhost:${targetPort}/dashboard`]] as const) {
+			const proxy = await start(['--target', String(targetPort), '--port', '0', '--ca-dir', caDir, '--no-capture', ...flags]);
+			const port = /:(\d+) ->/.exec(proxy.ready)![1];
+			try {
+				assert.equal(await location(`https://localhost:${port}/login`, ca()), expected(port), flags.join(' '));
+			} finally {
+				proxy.child.kill('SIGTERM');
+				assert.equal(await proxy.exit, 0, proxy.stderr());
+			}
+		}
 	});
 
 	it('reports a port in use clearly, with exit 1', async () => {

@@ -1,4 +1,4 @@
-import type { Exchange, ExchangeId, ExchangeState, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
+import type { CapturedResponse, Exchange, ExchangeId, ExchangeState, RawHeaders, RewrittenHeader, TlsDetails, WebSocketMessage } from '../../shared/exchange';
 import { openHead, writeHead, writeHeadText } from './headBlob';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
@@ -24,6 +24,27 @@ const HOLD_MIN = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** What a released entry points at instead of its last exchange's TLS details. */
 const NO_TLS: TlsDetails = Object.freeze({});
+
+/** A response header value the proxy rewrote: which pair, what the dev server sent, what the client got. */
+interface HeaderRewrite {
+	readonly index: number;
+	readonly original: string;
+	readonly value: string;
+}
+
+/** `pairs` (fresh, the entry's to change) with the values the client got in place of rewritten ones. */
+function withRewrites(pairs: RawHeaders, rewrites: readonly HeaderRewrite[] | undefined): RawHeaders {
+	if (rewrites !== undefined) {
+		for (const { index, value } of rewrites) {
+			if (index < pairs.length) pairs[index] = [pairs[index][0], value];
+		}
+	}
+	return pairs;
+}
+
+function rewrittenOf(rewrites: readonly HeaderRewrite[]): RewrittenHeader[] {
+	return rewrites.map(({ index, original }) => ({ index, original }));
+}
 
 /** A body chunk kept without a copy: the view, and what gives its buffer back. */
 interface HeldChunk {
@@ -145,6 +166,8 @@ export class CaptureEntry {
 	private responseHead = -1;
 	private responseHeadBytes = 0;
 	private responseStrings: readonly string[] | undefined = undefined;
+	/** Response header values the proxy rewrote (rare: redirects to the dev server's own origin). */
+	private rewrites: HeaderRewrite[] | undefined = undefined;
 
 	private requestSize = 0;
 	private requestCaptured = 0;
@@ -305,6 +328,24 @@ export class CaptureEntry {
 			this.host.settle();
 		} catch (error) {
 			this.host.fault('response', error);
+		}
+	}
+
+	responseHeaderRewritten(index: number, original: string, value: string): void {
+		if (!this.accepting || (this.responseHead < 0 && this.responseStrings === undefined)) return;
+		try {
+			(this.rewrites ??= []).push({ index, original, value });
+			this.host.charge(this, HEADER_COST + 2 * STRING_COST + original.length + value.length);
+			const response = this.view?.response;
+			if (response !== undefined && index < response.headers.length) {
+				const headers = response.headers.slice();
+				headers[index] = [headers[index][0], value];
+				this.view!.response = { ...response, headers, rewritten: [...response.rewritten ?? [], { index, original }] };
+			}
+			this.host.changed(this);
+			this.host.settle();
+		} catch (error) {
+			this.host.fault('responseHeaderRewritten', error);
 		}
 	}
 
@@ -505,14 +546,16 @@ export class CaptureEntry {
 				request = { method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) };
 			}
 		}
-		let response: Exchange['response'];
+		let response: CapturedResponse | undefined;
+		const rewrites = this.rewrites;
+		const rewritten = rewrites === undefined ? undefined : { rewritten: rewrittenOf(rewrites) };
 		if (this.responseHead >= 0) {
 			const head = openHead(log, this.responseHead, this.responseHeadBytes, 1);
 			let headers: RawHeaders | undefined;
-			response = { statusCode: this.statusCode, statusMessage: head.leading[0], get headers() { return headers ??= head.headers(); } };
+			response = { statusCode: this.statusCode, statusMessage: head.leading[0], get headers() { return headers ??= withRewrites(head.headers(), rewrites); }, ...rewritten };
 		} else if (this.responseStrings !== undefined) {
 			const strings = this.responseStrings;
-			response = { statusCode: this.statusCode, statusMessage: strings[0], headers: headerPairs(strings, 1) };
+			response = { statusCode: this.statusCode, statusMessage: strings[0], headers: withRewrites(headerPairs(strings, 1), rewrites), ...rewritten };
 		}
 		return {
 			id: this.id,
@@ -670,5 +713,6 @@ export class CaptureEntry {
 		this.responseHead = -1;
 		// Strings kept instead of a record were charged; a replacement head is charged again.
 		this.responseStrings = undefined;
+		this.rewrites = undefined;
 	}
 }

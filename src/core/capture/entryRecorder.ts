@@ -32,6 +32,10 @@ export class EntryRecorder implements ExchangeRecorder {
 		if (this.entry.generation === this.generation) this.entry.response(statusCode, statusMessage, rawHeaders, headText);
 	}
 
+	responseHeaderRewritten(index: number, original: string, value: string): void {
+		if (this.entry.generation === this.generation) this.entry.responseHeaderRewritten(index, original, value);
+	}
+
 	responseBody(chunk: Buffer, holder?: ChunkHolder): void {
 		if (this.entry.generation === this.generation) this.entry.responseBody(chunk, holder);
 	}

@@ -85,6 +85,11 @@ export interface ExchangeRecorder {
 	 */
 	response(statusCode: number, statusMessage: string, rawHeaders: readonly string[], headText?: string): void;
 	/**
+	 * After {@link response}: header `index` (a pair index into its `rawHeaders`) went to the client as
+	 * `value` instead of the dev server's `original` (a redirect to the dev server's own origin).
+	 */
+	responseHeaderRewritten(index: number, original: string, value: string): void;
+	/**
 	 * Response body bytes as they pass. With a `holder`, the store may keep a large chunk without copying
 	 * it, by holding the buffer behind it until the exchange is evicted.
 	 */

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { CaptureSink } from '../capture/types';
 import type { Logger } from '../logger';
+import type { RedirectRewriter } from './redirects';
 import type { UpstreamEndpoint } from './target';
 import type { TlsDetailsCollector } from './tlsDetails';
 import type { Upstream } from './upstream';
@@ -12,6 +13,8 @@ export interface ProxyContext {
 	/** The target's authority when Host is rewritten, else undefined (Host kept as sent). */
 	readonly rewriteHost: string | undefined;
 	readonly keepHsts: boolean;
+	/** Rewrites redirects to the target's own origin; undefined when turned off. */
+	readonly redirects: RedirectRewriter | undefined;
 	readonly connectTimeoutMs: number;
 	/** Undefined when capture is off: no capture work at all then. */
 	readonly capture: CaptureSink | undefined;

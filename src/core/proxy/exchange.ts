@@ -2,6 +2,7 @@ import type { ExchangeRecorder } from '../capture/types';
 import type { ExchangeState } from '../../shared/exchange';
 import type { ProxyContext } from './context';
 import { describeUpstreamError, type GatewayFailure } from './errorPage';
+import type { RewriteListener } from './headers';
 import { chunkHeader, type Framing, type ResponseHead } from './http1Parser';
 import type { UpstreamConnection, UpstreamSink } from './upstreamConnection';
 
@@ -23,7 +24,7 @@ export const enum RequestBody {
  * pooled socket once for body-less idempotent requests, and reports to capture; subclasses write the
  * response to their kind of client.
  */
-export abstract class Exchange implements UpstreamSink {
+export abstract class Exchange implements UpstreamSink, RewriteListener {
 	recorder: ExchangeRecorder | undefined = undefined;
 	/** The exchange is over for the client (completed, failed or aborted): later upstream events are moot. */
 	done = false;
@@ -83,11 +84,24 @@ export abstract class Exchange implements UpstreamSink {
 		this.recorder?.finish(state, error);
 	}
 
-	/** The client went away before the response was complete: cancel the upstream request. */
-	clientAborted(): void {
+	/**
+	 * The client went away before the response was complete: cancel the upstream request. Without a
+	 * `reason` that is the client's choice (an EventSource closed, a fetch aborted), recorded as such and
+	 * not as a failure; with one, the client broke the exchange off by misbehaving, and `reason` says how.
+	 */
+	clientAborted(reason?: string): void {
 		this.connection?.abort();
 		this.connection = undefined;
-		this.end('aborted', 'The client closed the connection before the response was complete.');
+		if (reason === undefined) {
+			this.end('closed-by-client');
+		} else {
+			this.end('aborted', reason);
+		}
+	}
+
+	/** A response header went to the client rewritten (see {@link RewriteListener}). */
+	headerRewritten(index: number, original: string, value: string): void {
+		this.recorder?.responseHeaderRewritten(index, original, value);
 	}
 
 	// UpstreamSink

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import type { RedirectRewriter } from './redirects';
 
 /*
  * Header rewriting for both directions. Headers travel as flat `[name, value, name, value, …]` arrays
@@ -24,6 +25,10 @@ const enum Role {
 	ContentLength,
 	/** Expect: 100-continue is answered by the proxy itself (RFC 9110 §10.1.1), not forwarded. */
 	Expect,
+	/** Location, Content-Location: a URL that may point at the target's own origin. */
+	Location,
+	/** Refresh: `time; url=…`, the same. */
+	Refresh,
 }
 
 const ROLES = new Map<string, Role>([
@@ -47,6 +52,9 @@ const ROLES = new Map<string, Role>([
 	['x-forwarded-host', Role.ReplacedForwarding],
 	['cookie', Role.Cookie],
 	['strict-transport-security', Role.Hsts],
+	['location', Role.Location],
+	['content-location', Role.Location],
+	['refresh', Role.Refresh],
 ]);
 
 function roleOf(lowerName: string): Role | undefined {
@@ -213,19 +221,29 @@ function quote(value: string): string {
 	return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** Hears of each response header value the proxy rewrote (for capture). */
+export interface RewriteListener {
+	/** Header `index` (a pair index into the dev server's flat headers) went to the client as `value` instead of `original`. */
+	headerRewritten(index: number, original: string, value: string): void;
+}
+
 /**
  * Response headers for an HTTP/1.1 client: the dev server's headers minus hop-by-hop ones (so neither
  * side closes after each response), and minus Strict-Transport-Security for a loopback `authority`
  * unless `keepHsts`. With `keepUpgrade` (a 101 Switching Protocols), Connection and Upgrade stay: they
  * are the switch itself. `dropLength`: the body is framed otherwise (a Content-Length next to
- * Transfer-Encoding means nothing, RFC 9112 §6.3), so a stale length must not reach the client.
+ * Transfer-Encoding means nothing, RFC 9112 §6.3), so a stale length must not reach the client. With
+ * `redirects`, URLs in Location, Content-Location and Refresh that point at the target go to the client
+ * on `authority` instead, and `listener` hears of each.
  */
-export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, authority: string | undefined, keepUpgrade = false, dropLength = false): string[] {
+export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, authority: string | undefined, keepUpgrade = false, dropLength = false,
+	redirects?: RedirectRewriter, listener?: RewriteListener): string[] {
 	const named = connectionTokens(raw);
 	const out: string[] = [];
 	for (let i = 0; i < raw.length; i += 2) {
 		const name = raw[i];
 		const lower = name.toLowerCase();
+		let value = raw[i + 1];
 		switch (roleOf(lower)) {
 			case Role.HopByHop: case Role.TransferEncoding:
 				continue;
@@ -238,12 +256,23 @@ export function http1ResponseHeaders(raw: readonly string[], keepHsts: boolean, 
 			case Role.Hsts:
 				if (dropsHsts(keepHsts, authority)) { continue; }
 				break;
+			case Role.Location: case Role.Refresh:
+				if (redirects !== undefined && authority !== undefined) { value = rewriteUrl(redirects, lower, i, value, authority, listener); }
+				break;
 			default:
 				if (named !== undefined && named.has(lower)) { continue; }
 		}
-		out.push(name, raw[i + 1]);
+		out.push(name, value);
 	}
 	return out;
+}
+
+/** `value` of header pair `i` (Location, Content-Location or Refresh) as the client is to get it. */
+function rewriteUrl(redirects: RedirectRewriter, lowerName: string, i: number, value: string, authority: string, listener: RewriteListener | undefined): string {
+	const rewritten = lowerName === 'refresh' ? redirects.refresh(value, authority) : redirects.location(value, authority);
+	if (rewritten === undefined) { return value; }
+	listener?.headerRewritten(i >> 1, value, rewritten);
+	return rewritten;
 }
 
 const loopback = new BlockList();
@@ -305,14 +334,16 @@ export function ownResponseHead(status: number, message: string, contentType: st
 /**
  * Response headers for an HTTP/2 client from the dev server's flat headers: names lower-cased,
  * connection-specific fields removed (RFC 9113 §8.2.2; Node's respond() throws on them), HSTS dropped
- * as for HTTP/1.1, repeated fields kept as arrays (each becomes its own HTTP/2 field); `dropLength` as
- * for HTTP/1.1.
+ * as for HTTP/1.1, repeated fields kept as arrays (each becomes its own HTTP/2 field); `dropLength`,
+ * `redirects` and `listener` as for HTTP/1.1.
  */
-export function http2ResponseHeaders(status: number, raw: readonly string[], keepHsts: boolean, authority: string | undefined, dropLength = false): OutgoingHttpHeaders {
+export function http2ResponseHeaders(status: number, raw: readonly string[], keepHsts: boolean, authority: string | undefined, dropLength = false,
+	redirects?: RedirectRewriter, listener?: RewriteListener): OutgoingHttpHeaders {
 	const named = connectionTokens(raw);
 	const out: OutgoingHttpHeaders = { ':status': status };
 	for (let i = 0; i < raw.length; i += 2) {
 		const name = raw[i].toLowerCase();
+		let value = raw[i + 1];
 		switch (roleOf(name)) {
 			case Role.HopByHop: case Role.Connection: case Role.Upgrade: case Role.TransferEncoding:
 				continue;
@@ -322,10 +353,12 @@ export function http2ResponseHeaders(status: number, raw: readonly string[], kee
 			case Role.Hsts:
 				if (dropsHsts(keepHsts, authority)) { continue; }
 				break;
+			case Role.Location: case Role.Refresh:
+				if (redirects !== undefined && authority !== undefined) { value = rewriteUrl(redirects, name, i, value, authority, listener); }
+				break;
 			default:
 				if (named !== undefined && named.has(name)) { continue; }
 		}
-		const value = raw[i + 1];
 		const existing = out[name];
 		if (existing === undefined) {
 			out[name] = value;

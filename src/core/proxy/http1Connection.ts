@@ -246,7 +246,7 @@ class Http1Connection implements Http1Owner {
 			} catch (error) {
 				if (!(error instanceof HttpParseError)) { throw error; }
 				// The request was forwarded in part: no clean answer is possible any more.
-				this.exchange?.clientAborted();
+				this.exchange?.clientAborted(`The client sent a malformed chunked request body (${error.message}).`);
 				this.socket.destroy();
 				this.state = State.Closed;
 				return chunk.length;

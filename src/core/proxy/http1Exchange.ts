@@ -37,7 +37,7 @@ export class Http1Exchange extends Exchange {
 
 	protected respond(head: ResponseHead, framing: Framing): void {
 		const unsized = framing.kind === 'chunked' || framing.kind === 'close';
-		const headers = http1ResponseHeaders(head.rawHeaders, this.proxy.keepHsts, this.authority, false, unsized);
+		const headers = http1ResponseHeaders(head.rawHeaders, this.proxy.keepHsts, this.authority, false, unsized, this.proxy.redirects, this);
 		let extra = '';
 		if (unsized) {
 			if (this.request.httpVersion === '1.1') {

@@ -35,7 +35,8 @@ class Http2Exchange extends Exchange {
 		try {
 			// HEAD, 204 and 304 responses end with their headers.
 			const unsized = framing.kind === 'chunked' || framing.kind === 'close';
-			stream.respond(http2ResponseHeaders(head.statusCode, head.rawHeaders, this.proxy.keepHsts, this.authority, unsized), { endStream: framing.kind === 'none' });
+			const headers = http2ResponseHeaders(head.statusCode, head.rawHeaders, this.proxy.keepHsts, this.authority, unsized, this.proxy.redirects, this);
+			stream.respond(headers, { endStream: framing.kind === 'none' });
 		} catch (error) {
 			// The dev server sent a head HTTP/2 cannot carry (e.g. a header Node refuses): answer 502 instead.
 			this.connection?.abort();

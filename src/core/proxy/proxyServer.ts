@@ -11,6 +11,7 @@ import type { ProxyContext } from './context';
 import { Http1Connections } from './http1Connection';
 import { forwardHttp2, type Peer } from './http2Forward';
 import { closeServer, DEFAULT_HOSTS, explainListenError, httpsUrl, isAddressUnavailable, isLoopbackHost, listen, logServerErrors } from './listeners';
+import { RedirectRewriter } from './redirects';
 import { parseTarget, upstreamEndpoint } from './target';
 import { clientAddress, describeTlsError, TlsDetailsCollector } from './tlsDetails';
 import { Upstream } from './upstream';
@@ -31,6 +32,11 @@ export interface ProxyOptions {
 	keepHsts?: boolean;
 	/** Send the target's host as Host instead of the browser's (default false). */
 	rewriteHost?: boolean;
+	/**
+	 * Rewrite Location, Content-Location and Refresh URLs that point at the target's own origin
+	 * (`http://localhost:5173/…`) to the origin the browser used (default true).
+	 */
+	rewriteRedirects?: boolean;
 	/** Verify an https target's certificate (default true); turning it off is logged as a warning. */
 	upstreamTlsVerify?: boolean;
 	/** Time a new upstream connection may take to connect (and for https, to shake hands); default 10000 ms. */
@@ -126,6 +132,7 @@ export class ProxyServer {
 			upstream,
 			rewriteHost: options.rewriteHost ? endpoint.authority : undefined,
 			keepHsts: options.keepHsts ?? false,
+			redirects: options.rewriteRedirects === false ? undefined : new RedirectRewriter(endpoint),
 			connectTimeoutMs,
 			capture: options.capture,
 			tlsDetails,

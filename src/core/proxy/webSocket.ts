@@ -59,7 +59,7 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 		if (!settled) {
 			settled = true;
 			upstreamRequest.destroy();
-			record?.((r) => r.finish('aborted', 'The client closed the connection before the WebSocket handshake finished.'));
+			record?.((r) => r.finish('closed-by-client'));
 		}
 	};
 	socket.once('close', onClientGone);

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { h1Request, h2Request, makeCa, pairs, RecordingSink, startHarness, waitFor, type Harness, type TestCa } from './helpers';
 
 describe('proxy: capture calls', function () {
@@ -60,7 +61,7 @@ describe('proxy: capture calls', function () {
 		assert.ok(names.includes('Strict-Transport-Security') && names.includes('X-Private') && names.includes('Keep-Alive'), names.join());
 	});
 
-	it('reports upstream errors and client aborts as such', async () => {
+	it('reports upstream errors, clients that close and clients that break off as such', async () => {
 		const before = sink.exchanges.length;
 		const req = https.get({ host: '127.0.0.1', port: h.port, servername: 'localhost', path: '/slow', ca: ca.caPem, agent: false });
 		req.on('error', () => { });
@@ -68,7 +69,20 @@ describe('proxy: capture calls', function () {
 		await waitFor(() => h.dev.seen.some((s) => s.url === '/slow'), 5000, '/slow');
 		req.destroy();
 		await sink.exchanges[before].finished;
-		assert.equal(sink.exchanges[before].events.at(-1)![1], 'aborted');
+		assert.deepEqual(sink.exchanges[before].events.at(-1), ['finish', 'closed-by-client', undefined]);
+
+		// A chunked request body that stops making sense halfway: the client broke the exchange off.
+		const broken = sink.exchanges.length;
+		const socket = tls.connect({ host: '127.0.0.1', port: h.port, servername: 'localhost', ca: ca.caPem, ALPNProtocols: ['http/1.1'] }, () => {
+			socket.write('POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+		});
+		socket.on('error', () => { });
+		await waitFor(() => sink.exchanges.length > broken, 5000, 'the exchange');
+		await sink.exchanges[broken].finished;
+		const [, state, error] = sink.exchanges[broken].events.at(-1)!;
+		assert.equal(state, 'aborted');
+		assert.match(String(error), /malformed chunked request body \(invalid chunk size\)/);
+		socket.destroy();
 
 		const reset = sink.exchanges.length;
 		await h2Request(ca, h.port, '/reset').catch(() => undefined);

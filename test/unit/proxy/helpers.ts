@@ -128,6 +128,7 @@ export class RecordingSink implements CaptureSink {
 			requestSent: () => events.push(['requestSent']),
 			// Recorded as pairs (a copy), so that tests read headers the way the capture model holds them.
 			response: (statusCode, statusMessage, rawHeaders) => events.push(['response', { statusCode, statusMessage, headers: pairs(rawHeaders) }]),
+			responseHeaderRewritten: (index, original, value) => events.push(['responseHeaderRewritten', index, original, value]),
 			responseBody: (chunk) => events.push(['responseBody', Buffer.from(chunk)]),
 			webSocketMessage: (message) => events.push(['webSocketMessage', { ...message, payload: Buffer.from(message.payload) }]),
 			finish: (state, error) => {
