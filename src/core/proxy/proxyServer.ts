@@ -12,6 +12,8 @@ import { Http1Connections } from './http1Connection';
 import { forwardHttp2, type Peer } from './http2Forward';
 import { closeServer, DEFAULT_HOSTS, explainListenError, httpsUrl, isAddressUnavailable, isLoopbackHost, listen, logServerErrors } from './listeners';
 import { RedirectRewriter } from './redirects';
+import { PlainHttpRedirects } from './plainHttpRedirect';
+import { ProtocolSniffer } from './protocolSniffer';
 import { parseTarget, upstreamEndpoint } from './target';
 import { clientAddress, describeTlsError, TlsDetailsCollector } from './tlsDetails';
 import { Upstream } from './upstream';
@@ -45,11 +47,11 @@ export interface ProxyOptions {
 	capture?: CaptureSink;
 	/** Bytes of each WebSocket message payload handed to capture (default 1 MiB). */
 	captureBodyLimit?: number;
-	/** Time a client may take to send a request's headers (HTTP/1.1, slow-loris guard); default 30000 ms. */
+	/** Time a client may take to send a request's headers (HTTP/1.1, and plain HTTP on the TLS port; slow-loris guard); default 30000 ms. */
 	headersTimeoutMs?: number;
 	/** Idle time after which a client connection without requests is closed (HTTP/2 gracefully); default 60000 ms. */
 	idleTimeoutMs?: number;
-	/** Time a client may take to complete the TLS handshake; default 10000 ms. */
+	/** Time a client may take to send its first byte, and then to complete the TLS handshake; default 10000 ms each. */
 	handshakeTimeoutMs?: number;
 	logger?: Logger;
 }
@@ -84,9 +86,13 @@ export class ProxyServer {
 	/** The parsed target (throws from the constructor when invalid). */
 	readonly target: URL;
 	private readonly logger: Logger;
-	private server: tls.Server | undefined;
 	private http1: Http1Connections | undefined;
-	private readonly extraListeners: net.Server[] = [];
+	private sniffer: ProtocolSniffer | undefined;
+	private plain: PlainHttpRedirects | undefined;
+	/** One plain TCP listener per bound address. */
+	private readonly listeners: net.Server[] = [];
+	/** Hands an accepted connection to the sniffer (set by start()). */
+	private accept: ((socket: net.Socket) => void) | undefined;
 	/** Every client socket (raw and TLS) and upgraded upstream socket, for stop(). */
 	private readonly sockets = new Set<Duplex>();
 	private upstream: Upstream | undefined;
@@ -141,8 +147,10 @@ export class ProxyServer {
 			track,
 		};
 
+		const headersTimeout = options.headersTimeoutMs ?? 30_000;
+		const handshakeTimeout = options.handshakeTimeoutMs ?? 10_000;
 		const http1 = this.http1 = new Http1Connections(context, {
-			headersMs: options.headersTimeoutMs ?? 30_000,
+			headersMs: headersTimeout,
 			idleMs: idleTimeout,
 		});
 		// HTTP/2 sessions run on TLS sockets this proxy accepted: the HTTP/2 server itself never listens.
@@ -162,6 +170,7 @@ export class ProxyServer {
 			forwardHttp2(context, peer, stream, headers, rawHeaders ?? flatten(headers));
 		});
 
+		// Terminates TLS on the connections the listeners accept; like the HTTP/2 server, it never listens itself.
 		const server = tls.createServer({
 			cert: defaultCertificate.issued.certPem,
 			key: defaultCertificate.issued.keyPem,
@@ -172,14 +181,16 @@ export class ProxyServer {
 			// with AES-NI (what Go, and so Caddy, prefer too). Clients otherwise ask for AES-256 first.
 			ciphers: CIPHERS,
 			honorCipherOrder: true,
-			handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
-			noDelay: true,
+			handshakeTimeout,
 		});
-		this.server = server;
-		server.on('connection', (socket: net.Socket) => {
+		const plain = this.plain = new PlainHttpRedirects({ headersMs: headersTimeout, logger, capture: options.capture });
+		const sniffer = this.sniffer = new ProtocolSniffer((socket) => server.emit('connection', socket), (socket, first) => plain.serve(socket, first), handshakeTimeout);
+		this.accept = (socket: net.Socket): void => {
 			track(socket);
+			// From the connection's arrival, as before the first byte was looked at.
 			tlsDetails?.connection(socket);
-		});
+			sniffer.accept(socket);
+		};
 		server.on('secureConnection', (socket: TLSSocket) => {
 			track(socket);
 			tlsDetails?.secureConnection(socket);
@@ -205,12 +216,14 @@ export class ProxyServer {
 	 */
 	async stop(): Promise<void> {
 		this.stopped = true;
-		const closing = [...this.extraListeners, ...(this.server ? [this.server] : [])].map(closeServer);
-		this.extraListeners.length = 0;
+		const closing = this.listeners.map(closeServer);
+		this.listeners.length = 0;
 		for (const socket of this.sockets) { socket.destroy(); }
 		this.sockets.clear();
 		this.upstream?.destroy();
 		this.http1?.dispose();
+		this.sniffer?.dispose();
+		this.plain?.dispose();
 		await Promise.all(closing);
 	}
 
@@ -231,34 +244,30 @@ export class ProxyServer {
 	}
 
 	/**
-	 * The TLS server listens on the first host; further hosts get plain TCP listeners that hand their
-	 * connections to it, so all addresses share one TLS configuration, session cache and lifecycle.
+	 * Plain TCP listeners, one per host, whose connections go through the sniffer to the one TLS server
+	 * (or the plain-HTTP answerer), so all addresses share one TLS configuration, session cache and
+	 * lifecycle. The first host picks the port when port 0 is asked for.
 	 */
 	private async bindAll(hosts: readonly string[], requested: number, explicitHosts: boolean): Promise<ProxyAddress> {
-		const server = this.server!;
-		try {
-			await listen(server, requested, hosts[0]);
-		} catch (error) {
-			throw explainListenError(error as NodeJS.ErrnoException, hosts[0], requested);
-		}
-		const port = (server.address() as net.AddressInfo).port;
-		const bound = [hosts[0]];
-		for (const host of hosts.slice(1)) {
-			const listener = net.createServer({ noDelay: true }, (socket) => server.emit('connection', socket));
+		const accept = this.accept!;
+		let port = requested;
+		const bound: string[] = [];
+		for (const [index, host] of hosts.entries()) {
+			const listener = net.createServer({ noDelay: true }, accept);
 			try {
 				await listen(listener, port, host);
 			} catch (error) {
-				if (!explicitHosts && isAddressUnavailable(error as NodeJS.ErrnoException)) {
+				if (index > 0 && !explicitHosts && isAddressUnavailable(error as NodeJS.ErrnoException)) {
 					this.logger.debug(`[proxy] Not listening on ${host}: ${(error as Error).message}`);
 					continue;
 				}
 				throw explainListenError(error as NodeJS.ErrnoException, host, port);
 			}
+			if (index === 0) { port = (listener.address() as net.AddressInfo).port; }
 			logServerErrors(listener, this.logger, `listener on ${host}`);
-			this.extraListeners.push(listener);
+			this.listeners.push(listener);
 			bound.push(host);
 		}
-		logServerErrors(server, this.logger, `listener on ${hosts[0]}`);
 		const urls = bound.map((host) => httpsUrl(host, port));
 		if (bound.some(isLoopbackHost)) { urls.unshift(httpsUrl('localhost', port)); }
 		this.logger.info(`[proxy] Listening on ${bound.map((host) => httpsUrl(host, port)).join(', ')} -> ${upstreamEndpoint(this.target).display}`);
@@ -266,10 +275,8 @@ export class ProxyServer {
 	}
 
 	private async unbind(): Promise<void> {
-		const listeners = [...this.extraListeners, this.server!];
-		this.extraListeners.length = 0;
+		const listeners = this.listeners.splice(0);
 		await Promise.all(listeners.map(closeServer));
-		this.server!.removeAllListeners('error');
 	}
 
 	private onTlsClientError(error: Error, socket: TLSSocket, tlsDetails: TlsDetailsCollector | undefined): void {

@@ -92,14 +92,20 @@ describe('proxy: bad input', function () {
 		assert.ok(Date.now() - started < 5000, `closed after ${Date.now() - started} ms`);
 	});
 
-	it('closes a connection that sends plain HTTP or garbage instead of a ClientHello, and records why', async () => {
+	it('answers plain HTTP (redirect) and garbage (400) instead of a ClientHello, closes a broken ClientHello, and records why', async () => {
 		const before = sink.tlsFailures.length;
-		await rawTcp(h.port, Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
-		await rawTcp(h.port, Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff, ...Buffer.alloc(64, 0x41)]));
-		await rawTcp(h.port, Buffer.alloc(1024, 0));
-		await waitFor(() => sink.tlsFailures.length >= before + 3, 5000, 'three TLS failures');
-		assert.match(sink.tlsFailures[before].error, /Not a TLS handshake/);
-		assert.match(sink.tlsFailures[before].client, /^127\.0\.0\.1:\d+$/);
+		const plain = await rawTcp(h.port, Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+		assert.match(plain.received.toString('latin1'), new RegExp(`^HTTP/1\\.1 307 Temporary Redirect\r\nLocation: https://localhost:${h.port}/\r\n`));
+		const brokenHello = await rawTcp(h.port, Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff, ...Buffer.alloc(64, 0x41)]));
+		assert.ok(brokenHello.received.length === 0 || brokenHello.received[0] === 0x15, 'a TLS record is TLS\'s to refuse (with an alert at most)');
+		const garbage = await rawTcp(h.port, Buffer.alloc(1024, 0));
+		assert.match(garbage.received.toString('latin1'), /^HTTP\/1\.1 400 Bad Request\r\n/);
+		await waitFor(() => sink.tlsFailures.length >= before + 3, 5000, 'three rows');
+		const errors = sink.tlsFailures.slice(before).map((failure) => failure.error);
+		assert.ok(errors.some((error) => /^Plain HTTP on the TLS port → redirected to https: GET \/ → 307/.test(error)), errors.join('\n'));
+		assert.ok(errors.some((error) => /^Neither TLS nor HTTP on the TLS port .* → answered 400$/.test(error)), errors.join('\n'));
+		assert.ok(errors.some((error) => /Not a TLS handshake|TLS|SSL/i.test(error) && !error.startsWith('Plain') && !error.startsWith('Neither')), errors.join('\n'));
+		assert.ok(sink.tlsFailures.slice(before).every((failure) => /^127\.0\.0\.1:\d+$/.test(failure.client)));
 	});
 
 	it('copes with a client that disconnects in the middle of its ClientHello, and one that sends nothing', async () => {
