@@ -35,6 +35,14 @@ export function describeUpstreamError(error: NodeJS.ErrnoException, target: stri
 		case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EADDRNOTAVAIL':
 			return { status: 502, reason: `${target} is unreachable (${error.code}).`, hint: start };
 		default:
+			// Node's parser (WebSocket upgrades) and ours name parse errors HPE_*: the dev server is running.
+			if (error.code?.startsWith('HPE_')) {
+				return {
+					status: 502,
+					reason: `${target} answered, but not with valid HTTP/1.1: ${error.message.replace(/\.$/, '')}.`,
+					hint: 'The dev server is running: look at what it sends for this URL. TLS Lens forwards only well-formed HTTP/1.1 (CRLF line ends, one framing), as Node does.',
+				};
+			}
 			if (error.code?.startsWith('ERR_TLS_') || error.code?.startsWith('ERR_SSL_') || /certificate|self[- ]signed/i.test(error.message)) {
 				return {
 					status: 502,

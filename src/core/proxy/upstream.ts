@@ -135,8 +135,16 @@ export class Upstream implements ConnectionOwner {
 		}
 	}
 
-	/** A request failed before any response: log the first failure of a run. */
+	/**
+	 * A request failed before any response: log the first failure of a run. A response that could not
+	 * be parsed is no failure to reach the dev server (it answered): that is logged as what it is, each time.
+	 */
 	failed(error: NodeJS.ErrnoException): void {
+		if (error.code?.startsWith('HPE_')) {
+			this.reachable();
+			this.options.logger.warn(`[proxy] ${this.options.endpoint.display} answered with a response that is not valid HTTP/1.1: ${error.message} (${error.code}). The client gets a 502 page instead.`);
+			return;
+		}
 		if (!this.down) {
 			this.down = true;
 			this.options.logger.warn(`[proxy] Cannot reach ${this.options.endpoint.display}: ${error.message}${error.code ? ` (${error.code})` : ''}. Clients get a 502 page until it answers.`);

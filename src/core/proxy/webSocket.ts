@@ -74,7 +74,8 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 		record?.((r) => r.finish('upstream-error', failure.reason));
 	});
 
-	// The dev server declined the upgrade (400, 403, 404…): pass its answer on and close.
+	// The dev server declined the upgrade (401, 403, 404…): its answer goes to the client as it came
+	// (minus hop-by-hop headers, body and all), then the connection closes.
 	upstreamRequest.on('response', (response: IncomingMessage) => {
 		response.on('error', ignoreError);
 		proxy.upstream.reachable();
@@ -83,11 +84,31 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 			return;
 		}
 		settled = true;
-		record?.((r) => r.response(response.statusCode!, response.statusMessage ?? '', response.rawHeaders));
+		const status = response.statusCode!;
+		const message = response.statusMessage ?? '';
+		proxy.logger.info(`[proxy] ${proxy.endpoint.display} refused the WebSocket upgrade of ${request.target.slice(0, 200)}: it answered ${status}${message ? ` ${message}` : ''} (not 101 Switching Protocols), which the client gets as it is.`);
+		record?.((r) => r.response(status, message, response.rawHeaders));
 		const headers = http1ResponseHeaders(response.rawHeaders, proxy.keepHsts, forwarded.host);
-		socket.write(responseHeadText(response.statusCode!, response.statusMessage ?? '', headers, 'Connection: close\r\n'));
+		socket.write(responseHeadText(status, message, headers, 'Connection: close\r\n'));
+		if (record !== undefined) { response.on('data', (chunk: Buffer) => record((r) => r.responseBody(chunk))); }
 		response.pipe(socket);
-		response.on('end', () => record?.((r) => r.finish('completed')));
+		let clientGone = false;
+		socket.once('close', () => {
+			clientGone = !response.complete;
+			response.destroy();
+		});
+		response.once('close', () => {
+			if (response.complete) {
+				record?.((r) => r.finish('completed'));
+			} else if (clientGone) {
+				record?.((r) => r.finish('closed-by-client'));
+			} else {
+				// Cut short: the pipe never ends the client's socket then, and a body shorter than its
+				// length can only be told by closing.
+				socket.destroy();
+				record?.((r) => r.finish('upstream-error', `${proxy.endpoint.display} closed the connection in the middle of its answer to the WebSocket upgrade.`));
+			}
+		});
 	});
 
 	upstreamRequest.on('upgrade', (response: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
