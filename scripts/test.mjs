@@ -1,5 +1,12 @@
 // `npm test`: every tier in order, each timed, stopping at the first failure.
 import { spawnSync } from 'node:child_process';
+import { checkPrerequisites } from './prereqs.mjs';
+
+// The system tools the tiers drive for real: a missing one is one line here, not a failure deep in a tier.
+if (checkPrerequisites('test').length) {
+	console.error('npm test: install the tools above, then run it again.');
+	process.exit(1);
+}
 
 const tiers = [
 	['lint', 'npm', ['run', '-s', 'lint']],

@@ -88,9 +88,9 @@ export async function installInto(dir, what, install) {
 	} catch (error) {
 		rmSync(staging, { recursive: true, force: true });
 		throw new Error(`Installing ${what} failed: ${error.message}.\n`
-			+ 'It needs the npm registry and, for its native modules, python3, make, g++ and the headers of libkrb5, libx11, '
-			+ 'libxkbfile and libsecret (Debian/Ubuntu: sudo apt-get install python3 make g++ pkg-config libkrb5-dev libx11-dev '
-			+ 'libxkbfile-dev libsecret-1-dev). Nothing half-installed was kept: fix the cause above and run the command again.', { cause: error });
+			+ 'It needs the npm registry and, for its native modules, python3, make, g++ and the Kerberos headers '
+			+ '(`node scripts/prereqs.mjs test` names what is missing). Nothing half-installed was kept: fix the cause above '
+			+ 'and run the command again.', { cause: error });
 	}
 	log(`installed ${what} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 	return true;
@@ -168,13 +168,22 @@ export async function startTestVscode({ dataDir, port }) {
 	let output = '';
 	child.stdout.on('data', (chunk) => { output += chunk; });
 	child.stderr.on('data', (chunk) => { output += chunk; });
-	await new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`VS Code server did not start in 60 s:\n${output}`)), 60_000);
-		child.stdout.on('data', () => {
-			if (output.includes('Extension host agent listening on')) { clearTimeout(timer); resolve(); }
+	try {
+		await new Promise((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`VS Code server did not start in 60 s:\n${output}`)), 60_000);
+			const check = () => {
+				if (output.includes('Extension host agent listening on')) { clearTimeout(timer); resolve(); }
+				// It logs a taken port and then keeps running without listening.
+				if (output.includes('EADDRINUSE')) { clearTimeout(timer); reject(new Error(`VS Code server: 127.0.0.1:${port} is already in use:\n${output}`)); }
+			};
+			child.stdout.on('data', check);
+			child.stderr.on('data', check);
+			child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`VS Code server exited with ${code}:\n${output}`)); });
 		});
-		child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`VS Code server exited with ${code}:\n${output}`)); });
-	});
+	} catch (error) {
+		child.kill('SIGKILL');
+		throw error;
+	}
 	return {
 		port,
 		origin: `http://127.0.0.1:${port}`,

@@ -50,7 +50,7 @@ describe('test VS Code installer', () => {
 				writeFileSync(path.join(staging, 'half'), 'x');
 				throw new Error('`npm install` exited with 1');
 			}), (error: Error) => /^Installing pkg 1\.0 failed: `npm install` exited with 1\./.test(error.message)
-				&& /apt-get install/.test(error.message) && /Nothing half-installed was kept/.test(error.message));
+				&& /prereqs\.mjs/.test(error.message) && /Nothing half-installed was kept/.test(error.message));
 			assert.deepEqual(readdirSync(parent), []);
 		});
 
