@@ -61,6 +61,8 @@ export class TrustUi implements vscode.Disposable {
 	private readonly disposables: vscode.Disposable[] = [];
 	/** The latest checkup's results: what fixCheck looks a check id up in. */
 	private lastChecks: DoctorCheck[] = [];
+	/** When "Trust Local CA…" last changed a store: handshakes that failed before are history, not evidence. */
+	private trustedAt = 0;
 
 	constructor(
 		private readonly context: vscode.ExtensionContext,
@@ -111,6 +113,7 @@ export class TrustUi implements vscode.Disposable {
 		if (wantsNode && (askedForNode || await this.hooks.consent([], 'install', [nodeLine]))) {
 			await this.setNodeEnv(ca);
 		}
+		if (report.changes.some((change) => change.outcome === 'done')) { this.trustedAt = Date.now(); }
 		this.reportChanges(report, 'install');
 		return { mode: 'local', report, nodeExtraCaCerts: this.nodeExtraCaCerts };
 	}
@@ -164,6 +167,8 @@ export class TrustUi implements vscode.Disposable {
 		const settings = readSettings();
 		const { DEFAULT_LEAF_NAMES } = loadEngine();
 		const remote = this.remoteName;
+		// The running proxy's capture is the evidence: a browser that rejected the CA sent an alert there.
+		const captured = this.proxy.session?.store;
 		const checks = await trust.runTrustDoctor({
 			ca: stored.ca,
 			identity: ca,
@@ -173,6 +178,7 @@ export class TrustUi implements vscode.Disposable {
 			remoteName: remote,
 			listenHosts: settings.listenHost,
 			keepHsts: settings.keepHsts,
+			handshakeFailures: captured ? trust.handshakeFailures(captured.list(), Date.now(), this.trustedAt) : undefined,
 		});
 		checks.push(this.nodeCheck(await this.nodeEnvValue(ca)));
 		this.lastChecks = checks;

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { CertificateAuthority, IssuedCertificate } from '../certs/ca';
 import { CertError } from '../certs/errors';
 import { parseHostName } from '../certs/names';
+import type { Exchange } from '../../shared/exchange';
+import { isUntrustedCaError } from '../../shared/trust';
 import { findFirefoxProfiles, NssStore } from './nss';
 import type { CaIdentity, TrustEnvironment, TrustStore } from './types';
 import { displayPath, xdgConfigHome, xdgDataHome } from './xdg';
@@ -48,7 +50,7 @@ export interface DoctorFix {
 export type CheckLevel = 'ok' | 'info' | 'warn' | 'error';
 
 export interface DoctorCheck {
-	/** Stable id, e.g. `store:linux-system`, `leaf:localhost`, `trap:hsts`. */
+	/** Stable id, e.g. `store:linux-system`, `leaf:localhost`, `trap:hsts`, `evidence:handshakes`. */
 	readonly id: string;
 	readonly group: 'stores' | 'certificates' | 'traps';
 	readonly level: CheckLevel;
@@ -74,21 +76,138 @@ export interface DoctorInput {
 	readonly keepHsts?: boolean;
 	/** Leaves the running proxy serves now, for the expiry check. */
 	readonly servedLeaves?: readonly IssuedCertificate[];
+	/**
+	 * The running proxy's recent failed handshakes ({@link handshakeFailures} of its capture). Absent
+	 * when no proxy runs or capture is off: then there is no evidence to check.
+	 */
+	readonly handshakeFailures?: readonly HandshakeFailure[];
 	readonly now?: number;
 	/** DNS lookup (tests). */
 	readonly lookup?: (host: string) => Promise<ReadonlyArray<{ address: string; family: number }>>;
 }
 
-/** Runs every check; never throws (a check that fails to run reports itself as a warning). */
+/**
+ * Runs every check; never throws (a check that fails to run reports itself as a warning). What the
+ * proxy saw comes first: a client that rejected the CA outweighs stores that look fine.
+ */
 export async function runTrustDoctor(input: DoctorInput): Promise<DoctorCheck[]> {
-	const groups = await Promise.all([
+	const [stores, ...others] = await Promise.all([
 		guard('stores', () => storeChecks(input)),
 		guard('certificates', () => certificateChecks(input)),
 		guard('hsts', () => hstsChecks(input)),
 		guard('firefox', () => firefoxChecks(input)),
 		guard('localhost', () => localhostCheck(input)),
 	]);
-	return groups.flat();
+	const evidence = input.handshakeFailures === undefined ? [] : [handshakeFailureCheck(input.handshakeFailures, {
+		now: input.now ?? Date.now(),
+		storesTrusted: stores.length > 0 && stores.every((check) => check.level === 'ok'),
+		remote: input.remoteName !== undefined,
+	})];
+	return [...evidence, ...stores, ...others.flat()];
+}
+
+/** How far back the Doctor looks at failed handshakes: long enough to cover "I just tried it". */
+export const RECENT_HANDSHAKE_MS = 10 * 60 * 1000;
+
+/** A TLS handshake the running proxy saw fail, as capture recorded it (a `tls-error` exchange). */
+export interface HandshakeFailure {
+	/** When (ms since the epoch). */
+	readonly time: number;
+	/** Why, as capture words it: the client's alert, e.g. `TLS alert from client: unknown ca (…)`. */
+	readonly error: string;
+	/** The name the client asked for (SNI); absent when it connected by IP address. */
+	readonly sni?: string;
+	/** The client's `address:port` (`[::1]:53122` for IPv6). */
+	readonly client: string;
+}
+
+/**
+ * The failed handshakes among captured `exchanges` from the last {@link RECENT_HANDSHAKE_MS}, oldest
+ * first. `since` drops older ones too: failures from before the CA was last trusted are history, not
+ * evidence. Pure.
+ */
+export function handshakeFailures(exchanges: Iterable<Exchange>, now: number, since = 0): HandshakeFailure[] {
+	const from = Math.max(since, now - RECENT_HANDSHAKE_MS);
+	const failures: HandshakeFailure[] = [];
+	for (const exchange of exchanges) {
+		if (exchange.kind !== 'tls-error' || exchange.timings.startTime < from) { continue; }
+		failures.push({ time: exchange.timings.startTime, error: exchange.error ?? '', client: exchange.client, ...(exchange.tls.sni ? { sni: exchange.tls.sni } : {}) });
+	}
+	return failures.sort((a, b) => a.time - b.time);
+}
+
+/**
+ * The evidence check: handshakes that failed because the client does not trust the CA (its alert was
+ * unknown_ca, bad_certificate, certificate_unknown or unsupported_certificate; isUntrustedCaError).
+ * An error naming how many, when, for which names and from which addresses, with the fix; ok when
+ * there were none. `storesTrusted` (every store check passed) changes the advice: then the client
+ * reads a store TLS Lens does not check, or was started before the CA was trusted; `remote` (a remote
+ * window) points at the local machine instead. Pure.
+ */
+export function handshakeFailureCheck(failures: readonly HandshakeFailure[], options: { now: number; storesTrusted: boolean; remote?: boolean }): DoctorCheck {
+	const base = { id: 'evidence:handshakes', group: 'stores' as const };
+	const untrusted = failures.filter((failure) => isUntrustedCaError(failure.error));
+	const minutes = Math.round(RECENT_HANDSHAKE_MS / 60_000);
+	if (!untrusted.length) {
+		return {
+			...base, level: 'ok', title: `No client rejected the CA in the last ${minutes} minutes`,
+			detail: 'The running proxy recorded no TLS handshake that failed because a client does not trust the TLS Lens CA.',
+		};
+	}
+	const first = untrusted[0];
+	const last = untrusted[untrusted.length - 1];
+	const count = untrusted.length;
+	const when = count === 1 || clock(first.time) === clock(last.time) ? `at ${clock(last.time)} (${ago(last.time, options.now)})`
+		: `between ${clock(first.time)} and ${clock(last.time)} (the latest ${ago(last.time, options.now)})`;
+	const names = tally(untrusted.map((failure) => failure.sni ?? 'no name (by IP address)'));
+	const addresses = untrusted.map((failure) => clientAddress(failure.client));
+	const clients = tally(addresses.map((address) => address ?? 'an unknown address'));
+	const remote = [...new Set(addresses)].filter((address): address is string => address !== undefined && !isLoopback(address));
+	const advice = options.remote
+		? 'The browser runs on your local machine: "Trust Local CA…" saves the certificate there and shows how to trust it; then restart the browser.'
+		: options.storesTrusted
+		? 'Every store TLS Lens checks trusts the CA, so that client reads another one: restart a browser that was already open when the CA was trusted, or trust the CA where that client looks (a Firefox profile elsewhere, a container, another device).'
+		: 'Run "Trust Local CA…" to add the CA to the stores that lack it, then restart the browser: browsers read their certificate stores when they start.';
+	return {
+		...base, level: 'error',
+		title: `${count} TLS handshake${count === 1 ? '' : 's'} failed because the client does not trust the TLS Lens CA`,
+		detail: `The running proxy saw ${count === 1 ? 'it' : 'them'} ${when}. Names asked for: ${names}. From ${clients}`
+			+ `${remote.length ? ` (${remote.join(', ')} ${remote.length === 1 ? 'is' : 'are'} another machine: trust the CA there)` : ''}. ${advice}`
+			+ ` Failures older than ${minutes} minutes, or from before TLS Lens last trusted the CA, are not counted.`,
+		fix: { id: 'trust.install', label: 'Trust Local CA…' },
+	};
+}
+
+/** "just now", "40 s ago", "3 min ago", "2 h ago". */
+function ago(time: number, now: number): string {
+	const seconds = Math.max(0, Math.round((now - time) / 1000));
+	if (seconds < 5) { return 'just now'; }
+	if (seconds < 60) { return `${seconds} s ago`; }
+	const minutes = Math.round(seconds / 60);
+	return minutes < 60 ? `${minutes} min ago` : `${Math.round(minutes / 60)} h ago`;
+}
+
+/** Local wall-clock time, HH:MM:SS. */
+function clock(time: number): string {
+	const date = new Date(time);
+	return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}
+
+/** "localhost (2), app.localhost (1)": most frequent first. */
+function tally(values: readonly string[]): string {
+	const counts = new Map<string, number>();
+	for (const value of values) { counts.set(value, (counts.get(value) ?? 0) + 1); }
+	return [...counts].sort((a, b) => b[1] - a[1]).map(([value, n]) => `${value} (${n})`).join(', ');
+}
+
+/** `127.0.0.1:53122` → `127.0.0.1`, `[::1]:53122` → `::1`; undefined when capture did not learn it. */
+function clientAddress(client: string): string | undefined {
+	const address = /^\[(.*)\](?::\d+)?$/.exec(client)?.[1] ?? client.replace(/:[^:]*$/, '');
+	return isIP(address) ? address : undefined;
+}
+
+function isLoopback(address: string): boolean {
+	return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 async function guard(name: string, run: () => Promise<DoctorCheck[]>): Promise<DoctorCheck[]> {
