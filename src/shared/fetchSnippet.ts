@@ -1,16 +1,19 @@
 /**
- * "Copy as fetch": one exchange's request as a `fetch()` call for a browser console or Node 18+, in
- * the shape Chrome DevTools produces. Pure (no Node types), so it runs on either side.
+ * "Copy as fetch": one exchange's request as a `fetch()` call that runs where it is pasted: the
+ * console of a page on the proxy's origin (or Node 18+), in the shape Chrome DevTools produces. Pure
+ * (no Node types), so it runs on either side.
  */
 import type { Exchange } from './exchange';
 import { requestUrl } from './summary';
 
 // Headers fetch() may not set (https://fetch.spec.whatwg.org/#forbidden-request-header) or that
 // describe the connection rather than the request; Referer and Cookie are expressed as options instead.
+// User-Agent left the spec's list in 2015, but Chromium drops it from fetch() (crbug.com/571722, now
+// issues.chromium.org/40450316; the fix rolling out makes it a header that needs a CORS preflight).
 const FORBIDDEN = new Set([
 	'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
 	'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
-	'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'http2-settings',
+	'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'http2-settings', 'user-agent',
 ]);
 
 /** Binary bodies up to this many bytes are written out as a byte array; bigger ones are left out with a note. */
@@ -39,7 +42,10 @@ export function toFetch(exchange: Exchange, requestBody?: Uint8Array): string {
 	if (headers.length > 0) {
 		options.push(`  "headers": {\n${headers.map(([n, v]) => `    ${JSON.stringify(n)}: ${JSON.stringify(v)}`).join(',\n')}\n  }`);
 	}
-	if (referrer !== undefined) options.push(`  "referrer": ${JSON.stringify(referrer)}`);
+	const url = requestUrl(request.authority, request.path);
+	// The snippet runs on the request's own origin, where fetch() replaces a referrer from another origin
+	// with the page's URL (Fetch: "client"; Chromium 156 does so silently): only a same-origin one is kept.
+	if (referrer !== undefined && sameOrigin(referrer, url)) options.push(`  "referrer": ${JSON.stringify(referrer)}`);
 	const body = requestBody !== undefined && requestBody.length > 0 ? requestBody : undefined;
 	if (body !== undefined && request.method !== 'GET' && request.method !== 'HEAD') {
 		let text: string | undefined;
@@ -61,7 +67,17 @@ export function toFetch(exchange: Exchange, requestBody?: Uint8Array): string {
 	}
 	options.push(`  "method": ${JSON.stringify(request.method)}`);
 	options.push(`  "mode": "cors"`);
-	options.push(`  "credentials": ${cookies ? '"include"' : '"omit"'}`);
-	const call = `fetch(${JSON.stringify(requestUrl(request.authority, request.path))}, {\n${options.join(',\n')}\n});`;
+	// A request that carried cookies sends the browser's cookies for that origin, wherever the snippet
+	// runs; otherwise fetch's default (same-origin) does what the page's own request did.
+	if (cookies) options.push(`  "credentials": "include"`);
+	const call = `fetch(${JSON.stringify(url)}, {\n${options.join(',\n')}\n});`;
 	return notes.length > 0 ? `${notes.join('\n')}\n${call}` : call;
+}
+
+function sameOrigin(a: string, b: string): boolean {
+	try {
+		return new URL(a).origin === new URL(b).origin;
+	} catch {
+		return false;
+	}
 }

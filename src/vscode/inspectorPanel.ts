@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as vscode from 'vscode';
-import type { CaptureStore, Logger, RowFeed } from '../core';
+import type { CaptureStore, CurlCaDecision, Logger, RowFeed } from '../core';
 import type { CaIdentity, DoctorCheck } from '../core/trust';
 import type { ExchangeId } from '../shared/exchange';
 import { toFetch } from '../shared/fetchSnippet';
@@ -167,6 +167,7 @@ class InspectorPanel implements vscode.Disposable {
 	private readyFlag = false;
 	private readyWaiters: Array<() => void> = [];
 	private disposed = false;
+	private curlCa: CurlCaDecision | undefined;
 
 	constructor(
 		private readonly panel: vscode.WebviewPanel,
@@ -315,11 +316,12 @@ class InspectorPanel implements vscode.Disposable {
 			return written;
 		});
 		answer('copyAs', async ({ id, format }) => {
+			const session = this.controller.session;
 			const store = this.store;
 			const exchange = store && isId(id) ? store.get(id) : undefined;
-			if (!store || !exchange) { return false; }
+			if (!session || !store || !exchange) { return false; }
 			const body = store.body(id, 'request');
-			const text = format === 'fetch' ? toFetch(exchange, body) : engine.toCurl(exchange, body);
+			const text = format === 'fetch' ? toFetch(exchange, body) : engine.toCurl(exchange, body, { caFile: await this.curlCaFile(session.ca.ca.certPem, session.ca.certPath) });
 			await vscode.env.clipboard.writeText(text);
 			this.post('notice', { text: format === 'fetch' ? 'Copied as fetch' : 'Copied as cURL' });
 			return true;
@@ -377,6 +379,16 @@ class InspectorPanel implements vscode.Disposable {
 			void vscode.commands.executeCommand(id, ...(command === 'openSettings' ? ['tlsLens.capture'] : []));
 		});
 		h.onEvent('selected', () => undefined);
+	}
+
+	/**
+	 * The CA file "Copy as cURL" names with --cacert, decided at copy time: none when the system store
+	 * (what curl in a terminal reads) already trusts the CA.
+	 */
+	private curlCaFile(certPem: string, certPath: string): Promise<string | undefined> {
+		const engine = loadEngine();
+		this.curlCa ??= new engine.CurlCaDecision(engine.trust.systemEnvironment());
+		return this.curlCa.caFile(engine.trust.caIdentity(certPem, certPath));
 	}
 
 	private async trustReport(): Promise<TrustReportView> {

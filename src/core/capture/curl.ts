@@ -7,6 +7,12 @@ export interface CurlOptions {
 	 * `http://127.0.0.1:5173` to replay against the dev server directly.
 	 */
 	readonly origin?: string;
+	/**
+	 * The CA certificate file to trust with `--cacert`, for https URLs: set it when the curl the command
+	 * is pasted for would not trust the proxy's CA on its own (curl reads only the system store, so
+	 * without it curl fails with error 60). Left out, the command relies on the system store.
+	 */
+	readonly caFile?: string;
 }
 
 // Not the request's own: framing and connection management that curl does itself (RFC 9110 7.6.1),
@@ -48,6 +54,7 @@ export function toCurl(exchange: Exchange, requestBody?: Buffer, options: CurlOp
 
 	const url = requestUrl(request.authority, request.path, options.origin);
 	args.push(quote(bytesOf(url)));
+	if (options.caFile !== undefined && /^https:/i.test(url)) args.push('--cacert ' + quote(Buffer.from(options.caFile, 'utf8')));
 	if (/[[\]{}]/.test(url)) args.push('--globoff');
 	if (/(^|\/)\.\.?(\/|$|\?)/.test(request.path)) args.push('--path-as-is');
 

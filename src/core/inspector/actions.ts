@@ -1,6 +1,9 @@
+import { promises as fs } from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { CaptureStore } from '../capture/captureStore';
+import { detectLinuxFlavor, LinuxSystemStore, type LinuxFlavor } from '../trust/linuxSystem';
+import type { CaIdentity, TrustEnvironment } from '../trust/types';
 import { toHar, type Har, type HarCreator } from '../capture/har';
 import type { Exchange, ExchangeId } from '../../shared/exchange';
 import { matches, parseFilter } from '../../shared/filter';
@@ -96,4 +99,39 @@ function hostOf(authority: string): string {
 /** The kept request body of `id` (for cURL, fetch and replay). */
 export function requestBodyOf(store: CaptureStore, id: ExchangeId): Buffer | undefined {
 	return store.body(id, 'request');
+}
+
+/**
+ * Whether "Copy as cURL" needs `--cacert`: curl in a terminal reads the system store only, so it trusts
+ * the proxy's CA without help only on Linux when the system bundle holds it (the same fingerprint check
+ * as the Trust Doctor's LinuxSystemStore). Elsewhere, and whenever that cannot be told, the command
+ * names the CA file: `--cacert` is harmless when the CA is trusted anyway.
+ */
+export class CurlCaDecision {
+	private flavor: Promise<LinuxFlavor | undefined> | undefined;
+	/** The last answer, for one CA and one version of the bundle file: a copy then costs one stat. */
+	private cached: { key: string; caFile: string | undefined } | undefined;
+
+	/** @param flavor the system store's family (tests pass one with their own bundle); detected when omitted. */
+	constructor(private readonly env: TrustEnvironment, flavor?: LinuxFlavor) {
+		this.flavor = flavor ? Promise.resolve(flavor) : undefined;
+	}
+
+	/** The file for `--cacert`, or undefined when the system store already trusts `ca`. Never throws. */
+	async caFile(ca: CaIdentity): Promise<string | undefined> {
+		if (this.env.platform !== 'linux') { return ca.certPath; }
+		try {
+			const flavor = await (this.flavor ??= detectLinuxFlavor(this.env));
+			if (!flavor) { return ca.certPath; }
+			const bundle = await fs.stat(flavor.bundle);
+			const key = `${ca.fingerprint256} ${flavor.bundle} ${bundle.size} ${bundle.mtimeMs}`;
+			if (this.cached?.key !== key) {
+				const status = await new LinuxSystemStore(this.env, { flavor }).status(ca);
+				this.cached = { key, caFile: status.state === 'trusted' ? undefined : ca.certPath };
+			}
+			return this.cached.caFile;
+		} catch {
+			return ca.certPath;
+		}
+	}
 }

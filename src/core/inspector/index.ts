@@ -2,4 +2,4 @@
 // of a filtered view, and replay through the proxy. src/vscode/inspectorPanel.ts wires it to a webview.
 export { RowFeed } from './rowFeed';
 export { bodyView, editorContent, exchangeDetails, hexDump, imageData, prettyJson, prettyXml } from './views';
-export { harForFilter, replay, requestBodyOf, type ReplayResult, type ReplayTarget } from './actions';
+export { CurlCaDecision, harForFilter, replay, requestBodyOf, type ReplayResult, type ReplayTarget } from './actions';
