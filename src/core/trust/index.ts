@@ -8,7 +8,7 @@ import { WindowsRootStore } from './windows';
 
 export { ARCH, DEBIAN, detectLinuxFlavor, FEDORA, LinuxSystemStore, type LinuxFlavor } from './linuxSystem';
 export { loginKeychain, MacKeychainStore, parseFindCertificateHashes, parseTrustSettingsExport } from './macos';
-export { certutilInstallCommand, chromiumNssDirs, findFirefoxProfiles, findNssDatabases, firefoxProfileRoots, NSS_NICKNAME_PREFIX, nssNickname, NssStore, parseCertutilList, parseProfilesIni, type FirefoxProfile, type FirefoxRoot, type NssDatabase, type ProfilesIniEntry } from './nss';
+export { certutilInstallCommand, chromiumNssDirs, findFirefoxProfiles, findNssDatabases, firefoxProfileRoots, NSS_NICKNAME_PREFIX, nssNickname, NssStore, parseCertutilList, parseProfilesIni, type FirefoxProfile, type FirefoxRoot, type NssDatabase, type NssLocation, type ProfilesIniEntry } from './nss';
 export { displayPath, xdgConfigHome, xdgDataHome, type XdgEnvironment } from './xdg';
 export { pemFingerprints, processRunner, shellQuote, systemEnvironment, which, type CommandResult, type CommandRunner } from './runner';
 export * from './types';

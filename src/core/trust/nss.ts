@@ -29,8 +29,9 @@ export interface NssDatabase {
 }
 
 /** A directory that may hold an NSS database, and how to name it for people. */
-interface Candidate {
+export interface NssLocation {
 	readonly dir: string;
+	/** "Chromium / Chrome (~/.pki/nssdb)". */
 	readonly label: string;
 }
 
@@ -39,7 +40,7 @@ interface Candidate {
  * (`$XDG_DATA_HOME/pki/nssdb`, checked with Chromium 156); snap and flatpak set their own XDG
  * variables inside the sandbox, so their paths are fixed under HOME.
  */
-export function chromiumNssDirs(home: string, env: XdgEnvironment = {}): Candidate[] {
+export function chromiumNssDirs(home: string, env: XdgEnvironment = {}): NssLocation[] {
 	const under = (relative: string) => path.join(home, relative);
 	const candidates: Array<[string, string]> = [
 		[under('.pki/nssdb'), 'Chromium / Chrome'],
@@ -182,7 +183,7 @@ export async function findFirefoxProfiles(home: string, env: XdgEnvironment = {}
  *   `env`); without it only the default locations are searched.
  */
 export async function findNssDatabases(home: string, env: XdgEnvironment = {}): Promise<NssDatabase[]> {
-	const candidates: Array<Candidate & { browser: NssDatabase['browser'] }> = [
+	const candidates: Array<NssLocation & { browser: NssDatabase['browser'] }> = [
 		...chromiumNssDirs(home, env).map((candidate) => ({ ...candidate, browser: 'chromium' as const })),
 		...(await findFirefoxProfiles(home, env)).map((profile) => ({ dir: profile.dir, label: profile.label, browser: 'firefox' as const })),
 	];
