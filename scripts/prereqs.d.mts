@@ -8,6 +8,7 @@ export interface MissingTool {
 	readonly line: string;
 }
 export function checkPrerequisites(purpose: Purpose, options?: { env?: NodeJS.ProcessEnv; log?: (line: string) => void }): MissingTool[];
+export function firefoxPath(env?: NodeJS.ProcessEnv): string;
 export function chromiumPath(env?: NodeJS.ProcessEnv): string;
 export function findOnPath(name: string, env?: NodeJS.ProcessEnv): string | undefined;
 export function hasDesktopCode(env?: NodeJS.ProcessEnv): boolean;

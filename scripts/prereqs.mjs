@@ -86,6 +86,22 @@ function checkChromium(env) {
 		`brew install --cask google-chrome, then export CHROMIUM_PATH="${CHROME_MAC}"`))];
 }
 
+/** The Firefox that test/unit/trust/firefox.test.ts drives: keep the two rules the same. */
+export function firefoxPath(env = process.env) {
+	return env.FIREFOX_PATH || '/usr/bin/firefox-esr';
+}
+
+function checkFirefox(env) {
+	const expected = firefoxPath(env);
+	if (isExecutable(expected)) { return []; }
+	const elsewhere = ['firefox-esr', 'firefox'].map((name) => findOnPath(name, env)).find(Boolean);
+	const where = env.FIREFOX_PATH ? `at FIREFOX_PATH=${expected}` : `at ${expected}`;
+	const neededFor = `Firefox trust store tests; FIREFOX_PATH picks another build${elsewhere ? `, e.g. export FIREFOX_PATH=${elsewhere}` : ''}`;
+	return [missing(`firefox ${where}`, neededFor, install('sudo apt-get install firefox-esr',
+		'sudo dnf install firefox, then export FIREFOX_PATH=/usr/bin/firefox',
+		'brew install --cask firefox, then export FIREFOX_PATH=/Applications/Firefox.app/Contents/MacOS/firefox'))];
+}
+
 /** On macOS /usr/bin/make, g++ and python3 exist as stubs that only offer to install the Command Line Tools. */
 function developerToolsStub(file, env) {
 	if (process.platform !== 'darwin' || !file.startsWith('/usr/bin/')) { return false; }
@@ -137,7 +153,8 @@ function checkBrowser(env) {
  * Checks what `purpose` needs and prints one line to stderr (through `log`) per missing tool: the tool,
  * what needs it, and how to install it on Debian/Ubuntu, Fedora and macOS. Returns the missing ones
  * (empty: all present).
- * - `test`: openssl, curl, mkcert, certutil, Chromium where `launchChromium` looks for it; and, while the
+ * - `test`: openssl, curl, mkcert, certutil, Chromium where `launchChromium` looks for it, Firefox ESR
+ *   where the Firefox test looks for it; and, while the
  *   test VS Code is not installed yet, python3, make, g++ and the GSSAPI headers to build it.
  * - `start`: a desktop `code` on PATH, or else a browser and (cache not installed yet) the same build tools.
  * Tools are looked up on `env.PATH`; whether the test VS Code is installed is decided by
@@ -150,7 +167,7 @@ export function checkPrerequisites(purpose, { env = process.env, log = (line) =>
 		for (const [name, neededFor, how] of testTools) {
 			if (!findOnPath(name, env)) { result.push(missing(name, neededFor, how)); }
 		}
-		result.push(...checkChromium(env));
+		result.push(...checkChromium(env), ...checkFirefox(env));
 		if (!testVscodeInstalled()) { result.push(...checkBuildTools(env)); }
 	} else if (!hasDesktopCode(env)) {
 		result.push(...checkBrowser(env));

@@ -75,6 +75,13 @@ describe('prerequisite check (scripts/prereqs.mjs)', function () {
 		assert.equal(result.stdout, '');
 	});
 
+	it('test: Firefox where the Firefox test looks for it (FIREFOX_PATH or /usr/bin/firefox-esr)', () => {
+		const result = check('test', { PATH: process.env.PATH, CHROMIUM_PATH: real('chromium'), FIREFOX_PATH: '/nonexistent/firefox', TLS_LENS_TEST_CACHE: cache(true) });
+		assert.equal(result.lines.length, 1, result.lines.join('\n'));
+		assert.match(result.lines[0]!, /^missing firefox at FIREFOX_PATH=\/nonexistent\/firefox \(Firefox trust store tests; FIREFOX_PATH picks another build[^)]*\): Debian\/Ubuntu: sudo apt-get install firefox-esr · Fedora: sudo dnf install firefox, then export FIREFOX_PATH=\/usr\/bin\/firefox · macOS: brew install --cask firefox/);
+		assert.equal(result.status, 1);
+	});
+
 	it('test on a cold cache: also what building the test VS Code needs', () => {
 		const dir = cache(false);
 		const result = check('test', { PATH: binWith(['openssl', 'curl', 'mkcert', 'certutil', 'python3']), CHROMIUM_PATH: real('chromium'), TLS_LENS_TEST_CACHE: dir });
