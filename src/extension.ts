@@ -9,6 +9,7 @@ import { ProxyStatusBar } from './vscode/statusBar';
 import { pickTarget } from './vscode/targetPicker';
 import { TrustUi } from './vscode/trustUi';
 import { showWalkthroughOnce } from './vscode/walkthrough';
+import { explainLinks, linksFor } from './vscode/workbench';
 
 /** What activate returns: used by the integration tests, harmless for everyone else. */
 export interface TlsLensApi {
@@ -71,6 +72,11 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 		if (!session) { void vscode.window.showWarningMessage('TLS Lens is not running. Start it first.', 'Start TLS Proxy').then((c) => c && start()); }
 		return session?.url;
 	};
+	// What the user's browser can open: the proxy's own URL where it runs on this machine, else what VS Code forwards.
+	const runningLinks = async () => {
+		const url = runningUrl();
+		return url ? linksFor(url, proxy.session?.urls ?? [url], logger) : undefined;
+	};
 
 	context.subscriptions.push(
 		channel,
@@ -82,19 +88,23 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 		vscode.commands.registerCommand(Command.stop, () => proxy.stop()),
 		vscode.commands.registerCommand(Command.toggle, () => (proxy.state.kind === 'running' || proxy.state.kind === 'starting' ? proxy.stop() : start())),
 		vscode.commands.registerCommand(Command.openInBrowser, async () => {
-			const url = runningUrl();
-			if (!url) { return undefined; }
-			const external = await externalUrl(url, logger);
-			await vscode.env.openExternal(external);
-			return external.toString();
+			const links = await runningLinks();
+			if (!links) { return undefined; }
+			explainLinks(links);
+			if (!links.open) { return undefined; }
+			await vscode.env.openExternal(vscode.Uri.parse(links.open));
+			return links.open;
 		}),
 		vscode.commands.registerCommand(Command.copyUrl, async () => {
-			const url = runningUrl();
-			if (!url) { return undefined; }
-			const external = (await externalUrl(url, logger)).toString();
-			await vscode.env.clipboard.writeText(external);
-			void vscode.window.setStatusBarMessage(`$(copy) Copied ${external}`, 3000);
-			return external;
+			const links = await runningLinks();
+			if (!links) { return undefined; }
+			if (!links.copy) {
+				explainLinks(links);
+				return undefined;
+			}
+			await vscode.env.clipboard.writeText(links.copy);
+			void vscode.window.setStatusBarMessage(`$(copy) Copied ${links.copy}`, 3000);
+			return links.copy;
 		}),
 		vscode.commands.registerCommand(Command.openInspector, () => inspector.show()),
 		vscode.commands.registerCommand(Command.showLog, () => channel.show()),
@@ -136,22 +146,6 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 /** Stops the proxy and frees its port; VS Code waits for the returned promise. */
 export function deactivate(): Promise<void> | undefined {
 	return controller?.stop();
-}
-
-/**
- * The proxy URL as the user's browser must open it. asExternalUri maps the port through Remote-SSH,
- * WSL, Codespaces and VS Code for the Web; where it maps to a plain-HTTP web proxy, TLS cannot pass
- * through, and the user is told so instead of getting a link that fails.
- */
-async function externalUrl(url: string, logger: { warn(message: string): void }): Promise<vscode.Uri> {
-	const external = await vscode.env.asExternalUri(vscode.Uri.parse(url));
-	if (external.scheme !== 'https') {
-		const message = `This VS Code forwards ${url} as ${external.toString()}, a plain-HTTP proxy that the proxy's TLS cannot pass through. `
-			+ 'Forward the port as TCP (or open the URL on the machine that runs the proxy).';
-		logger.warn(message);
-		void vscode.window.showWarningMessage(`TLS Lens: ${message}`);
-	}
-	return external;
 }
 
 async function showCaInfo(proxy: ProxyController, context: vscode.ExtensionContext, channel: vscode.LogOutputChannel): Promise<void> {

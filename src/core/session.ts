@@ -29,6 +29,8 @@ export class ProxySession {
 		readonly store: CaptureStore | undefined,
 		/** Port the proxy listens on (the real one when 0 was asked for). */
 		readonly port: number,
+		/** URLs that reach it: `https://localhost:PORT` first when a loopback is bound, then one per bound address. */
+		readonly urls: readonly string[] = [],
 	) { }
 
 	/** The URL to open: `https://localhost:PORT`. */
@@ -71,8 +73,8 @@ export class ProxySession {
 			logger,
 		});
 		try {
-			const { port } = await proxy.start();
-			return new ProxySession(ca, proxy, store, port);
+			const { port, urls } = await proxy.start();
+			return new ProxySession(ca, proxy, store, port, urls);
 		} catch (error) {
 			store?.dispose();
 			throw error;

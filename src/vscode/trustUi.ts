@@ -1,5 +1,6 @@
 // The VS Code face of src/core/trust: "Trust Local CA…", "Remove CA Trust" and "Trust Doctor", the
-// consent modal, NODE_EXTRA_CA_CERTS for terminals and Node debug sessions, and the remote case.
+// consent modal, NODE_EXTRA_CA_CERTS for terminals and Node debug sessions, and the remote case (a
+// browser on another machine; VS Code for the Web served from loopback here is local).
 import * as vscode from 'vscode';
 import type * as Engine from '../core';
 import type { StoredCa } from '../core/certs';
@@ -9,6 +10,7 @@ import { caLocation, readSettings } from './config';
 import { SECTION } from './contributions';
 import { loadEngine } from './engine';
 import type { ProxyController } from './proxyController';
+import { placeWorkbench } from './workbench';
 
 type TrustEngine = typeof Engine.trust;
 
@@ -40,8 +42,10 @@ export interface TrustUiHooks {
 
 /** Test and power-user overrides (set through the API that activate returns). */
 export interface TrustUiOptions {
-	/** Treat a remote window as local (tests: the offline test VS Code is a remote setup). */
+	/** Treat the window as local, wherever its browser runs. */
 	forceLocal?: boolean;
+	/** Treat the window as this remote (tests: the offline test VS Code on 127.0.0.1 is local otherwise). */
+	forceRemote?: string;
 	/** The stores to use instead of discovering this machine's (tests use a temporary NSS database). */
 	stores?: () => Promise<TrustStore[]>;
 }
@@ -85,14 +89,24 @@ export class TrustUi implements vscode.Disposable {
 		return this.context.environmentVariableCollection.get(NODE_EXTRA_CA_CERTS)?.value;
 	}
 
-	private get remoteName(): string | undefined {
-		return this.options.forceLocal ? undefined : vscode.env.remoteName;
+	/**
+	 * The remote the browser is away from, or undefined when it runs on this machine: a local window, or
+	 * VS Code for the Web served from loopback here (code-server, `code serve-web`), where remoteName is
+	 * set but the browser, and so its trust store, is on this machine.
+	 */
+	private async remoteName(): Promise<string | undefined> {
+		if (this.options.forceLocal) { return undefined; }
+		if (this.options.forceRemote) { return this.options.forceRemote; }
+		const remote = vscode.env.remoteName;
+		if (remote === undefined) { return undefined; }
+		const placement = await placeWorkbench(this.logger, this.proxy.session?.port);
+		return placement.place === 'local' ? undefined : remote;
 	}
 
 	/** "TLS Lens: Trust Local CA…": consent modal, then every store; remote windows get the local-machine flow. */
 	async trust(onlyStoreId?: string): Promise<TrustOutcome> {
 		const { stored, ca } = await this.openCa();
-		const remote = this.remoteName;
+		const remote = await this.remoteName();
 		if (remote) { return this.trustRemote(remote, stored, ca); }
 		const trust = loadEngine().trust;
 		const stores = (await this.stores(trust)).filter((store) => !onlyStoreId || store.id === onlyStoreId);
@@ -123,7 +137,7 @@ export class TrustUi implements vscode.Disposable {
 		const { ca } = await this.openCa();
 		const hasNode = this.nodeExtraCaCerts !== undefined;
 		const nodeLine = `Integrated terminals and Node debug sessions: remove NODE_EXTRA_CA_CERTS (${this.nodeExtraCaCerts})`;
-		const remote = this.remoteName;
+		const remote = await this.remoteName();
 		if (remote) {
 			if (hasNode && await this.hooks.consent([], 'uninstall', [nodeLine])) { this.deleteNodeEnv(); }
 			this.hooks.notify(`TLS Lens changed no trust store on ${remote}. Remove the CA from your local machine's stores there (see "Trust Local CA…" → instructions).`);
@@ -166,7 +180,7 @@ export class TrustUi implements vscode.Disposable {
 		const trust = loadEngine().trust;
 		const settings = readSettings();
 		const { DEFAULT_LEAF_NAMES } = loadEngine();
-		const remote = this.remoteName;
+		const remote = await this.remoteName();
 		// The running proxy's capture is the evidence: a browser that rejected the CA sent an alert there.
 		const captured = this.proxy.session?.store;
 		const checks = await trust.runTrustDoctor({

@@ -81,6 +81,33 @@ describe('TLS Lens in the VS Code UI', function () {
 		await page.screenshot({ path: path.join(screenshots, 'running.png') });
 	});
 
+	it('Open in Browser opens the proxy itself, not this loopback workbench\'s plain-HTTP /proxy/PORT/', async () => {
+		const port = /:(\d+) → :/.exec(await statusItem().innerText())![1];
+		const requests: string[] = [];
+		const onRequest = (request: { url(): string }) => { requests.push(request.url()); };
+		page.context().on('request', onRequest);
+		const opened = page.context().waitForEvent('page', { timeout: 20_000 });
+		await runCommand(page, 'TLS Lens: Open in Browser');
+		// VS Code's link protection may ask before opening a site outside its trusted domains.
+		const ask = page.locator('.monaco-dialog-box').filter({ hasText: /open the external website/i });
+		const popup = await Promise.race([opened, ask.waitFor({ timeout: 20_000 }).then(() => undefined)]);
+		let tab = popup;
+		if (!tab) {
+			await page.screenshot({ path: path.join(screenshots, 'open-in-browser-ask.png') });
+			const next = page.context().waitForEvent('page', { timeout: 20_000 });
+			await ask.getByRole('button', { name: 'Open', exact: true }).click();
+			tab = await next;
+		}
+		// The tab lands on Chromium's certificate error page (this browser does not trust the CA): the
+		// requests say where it went.
+		await tab.waitForLoadState().catch(() => undefined);
+		await tab.close();
+		page.context().off('request', onRequest);
+		const url = requests.find((u) => u.includes(`:${port}`) || u.includes('/proxy/')) ?? requests.join(' ');
+		assert.doesNotMatch(url, /\/proxy\//);
+		assert.match(url, new RegExp(`^https://(localhost|\\[::1\\]):${port}/`));
+	});
+
 	it('clicking the status bar item stops the proxy', async () => {
 		await statusItem().click();
 		await page.locator('.statusbar-item').filter({ hasText: /^\s*TLS\s*$/ }).waitFor({ timeout: 15_000 });

@@ -91,10 +91,16 @@ describe('TLS Lens in a real VS Code extension host', () => {
 		const response = await get(`${url}/hello?x=1`, session.ca.ca.certPem);
 		assert.equal(response.status, 200);
 		assert.deepEqual(JSON.parse(response.body), { path: '/hello?x=1', host: `localhost:${session.port}`, proto: 'https' });
+		// This test VS Code is served from 127.0.0.1: the browser is on this machine, so the proxy's own URL
+		// is the link, not the plain-HTTP /proxy/PORT/ that asExternalUri maps it to.
+		const external = (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true);
+		assert.match(external, new RegExp(`^http://127\\.0\\.0\\.1:\\d+/proxy/${session.port}/`), 'what VS Code would hand out');
 		const copied = await vscode.commands.executeCommand<string>('tlsLens.copyUrl');
-		assert.equal(await vscode.env.clipboard.readText(), copied);
-		// asExternalUri maps the port (here: VS Code server's own port proxy); the port must survive.
-		assert.match(copied, new RegExp(`\\b${session.port}\\b`));
+		assert.equal(copied, url);
+		assert.equal(await vscode.env.clipboard.readText(), url);
+		// Its opener maps localhost and 127.0.0.1 through /proxy/ too, so Open uses the other loopback.
+		const opened = await vscode.commands.executeCommand<string>('tlsLens.openInBrowser');
+		assert.ok(opened === `https://[::1]:${session.port}` || (opened === undefined && !session.urls.includes(`https://[::1]:${session.port}`)), String(opened));
 	});
 
 	it('Stop frees the port at once', async () => {

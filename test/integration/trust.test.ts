@@ -1,6 +1,7 @@
-// Trust in a real extension host. The offline test VS Code is a remote setup (vscode.env.remoteName is
-// '127.0.0.1:PORT'), so the remote flow runs for real first; then `forceLocal` and a temporary NSS
-// database (instead of this machine's stores) drive the local flow. Prompts are replaced through the
+// Trust in a real extension host. The offline test VS Code is VS Code for the Web served from 127.0.0.1
+// (vscode.env.remoteName is '127.0.0.1:PORT'): its browser runs on this machine, so Trust Local CA…
+// takes the local flow there, on a temporary NSS database (`stores`) instead of this machine's stores.
+// The remote flow (a browser elsewhere) runs with `forceRemote`. Prompts are replaced through the
 // API's hooks: a modal would block the host.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -92,6 +93,7 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 
 	after(async () => {
 		api.trust.options.forceLocal = false;
+		api.trust.options.forceRemote = undefined;
 		api.trust.options.stores = undefined;
 		await vscode.commands.executeCommand('tlsLens.stop');
 		await vscode.workspace.getConfiguration('terminal.integrated').update('allowInUntrustedWorkspace', undefined, vscode.ConfigurationTarget.Global);
@@ -99,10 +101,11 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 		rmSync(scratch, { recursive: true, force: true });
 	});
 
-	it('remote window (this test VS Code): offers the certificate for the local machine and changes no store', async () => {
-		assert.ok(vscode.env.remoteName, 'the offline test VS Code is a remote setup');
+	it('a remote window (forced: a browser on another machine): offers the certificate for the local machine and changes no store', async () => {
+		api.trust.options.forceRemote = 'ssh-remote';
 		api.trust.options.stores = async () => { storesAsked++; return []; };
 		const outcome = await vscode.commands.executeCommand<{ mode: string; remoteChoice: string; nodeExtraCaCerts?: string }>('tlsLens.trustCa');
+		api.trust.options.forceRemote = undefined;
 		assert.equal(outcome.mode, 'remote');
 		assert.equal(outcome.remoteChoice, 'save');
 		assert.equal(storesAsked, 0, 'no store was even looked at');
@@ -113,9 +116,8 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 		assert.equal(outcome.nodeExtraCaCerts, undefined);
 	});
 
-	describe('local mode (forced), on a temporary NSS database', () => {
+	describe('this test VS Code (served from 127.0.0.1) is local: trust here, on a temporary NSS database', () => {
 		before(() => {
-			api.trust.options.forceLocal = true;
 			api.trust.options.stores = async () => {
 				// eslint-disable-next-line @typescript-eslint/no-require-imports -- the engine bundle the extension itself loads
 				const { trust } = require(path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist/core.js')) as typeof import('../../src/core');
@@ -128,7 +130,10 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 			const before = hashDir(nssDir);
 			consentAnswer = false;
 			consents.length = 0;
-			const outcome = await vscode.commands.executeCommand<{ report: { consented: boolean } }>('tlsLens.trustCa');
+			assert.ok(vscode.env.remoteName, 'VS Code for the Web has a remote authority: 127.0.0.1:PORT');
+			assert.equal(vscode.env.uiKind, vscode.UIKind.Web);
+			const outcome = await vscode.commands.executeCommand<{ mode: string; report: { consented: boolean } }>('tlsLens.trustCa');
+			assert.equal(outcome.mode, 'local', 'the browser is on this machine: no "remote host" flow');
 			assert.equal(outcome.report.consented, false);
 			assert.equal(consents.length, 1);
 			const [asked] = consents;
