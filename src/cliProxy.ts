@@ -1,6 +1,7 @@
 // `tls-lens --target …`: runs a ProxySession until SIGINT/SIGTERM, then writes the HAR and exits.
 import type { Exchange } from './shared/exchange';
 import { toHar, writeHar } from './core/capture/har';
+import { watchWebpackSocket } from './core/hmr';
 import { ProxySession } from './core/session';
 import type { Logger } from './core/logger';
 
@@ -46,6 +47,9 @@ export async function runProxy(flags: ProxyFlags, out: NodeJS.WritableStream, er
 				if (exchange.state !== 'pending') { err.write(requestLine(exchange) + '\n'); }
 			}
 		});
+	}
+	if (session.store) {
+		watchWebpackSocket(session.store, { onBypass: (bypass) => logger.warn(bypass.message) });
 	}
 	// Listen for the signals before saying "ready": a supervisor may stop us the moment it reads it.
 	const signal = new Promise<NodeJS.Signals>((resolve) => {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page, WebSocket as PageWebSocket } from 'playwright-core';
+import { watchWebpackSocket, type WebpackSocketBypass } from '../../../src/core/hmr';
 import { ProxySession } from '../../../src/core/session';
 import { launchChromium } from '../../vscode/testVscode.mjs';
 import { startWebpackDevServer, type WebpackDevServer } from '../../fixtures/webpackDevServer';
@@ -78,12 +79,14 @@ describe('a real webpack-dev-server behind the proxy, in Chromium', function () 
 	const servers: WebpackDevServer[] = [];
 	const sessions: ProxySession[] = [];
 
-	async function start(args: string[]): Promise<{ wds: WebpackDevServer; session: ProxySession }> {
+	async function start(args: string[]): Promise<{ wds: WebpackDevServer; session: ProxySession; bypasses: WebpackSocketBypass[] }> {
 		const wds = await startWebpackDevServer(path.join(tempDir('tls-lens-webpack-'), 'app'), args);
 		servers.push(wds);
 		const session = await ProxySession.start({ target: wds.port, port: 0, caDir });
 		sessions.push(session);
-		return { wds, session };
+		const bypasses: WebpackSocketBypass[] = [];
+		watchWebpackSocket(session.store!, { onBypass: (bypass) => bypasses.push(bypass) });
+		return { wds, session, bypasses };
 	}
 
 	before(async () => {
@@ -100,7 +103,7 @@ describe('a real webpack-dev-server behind the proxy, in Chromium', function () 
 	});
 
 	it('with no devServer options, the HMR client bypasses the proxy: it dials wss://localhost:DEVPORT/ws, which fails', async () => {
-		const { wds, session } = await start(['--client-web-socket-url-hostname', '0.0.0.0']);
+		const { wds, session, bypasses } = await start(['--client-web-socket-url-hostname', '0.0.0.0']);
 		const { page, socket, protocol, closed } = await openPage(browser, session.url);
 		try {
 			assert.equal(protocol, 'h2');
@@ -109,13 +112,17 @@ describe('a real webpack-dev-server behind the proxy, in Chromium', function () 
 			// TLS to a plain-HTTP server: Chromium gives up on the socket (ERR_SSL_PROTOCOL_ERROR).
 			await closed();
 			assert.deepEqual(webSocketPaths(session), [], 'no WebSocket went through the proxy');
+			// TLS Lens saw it coming in the captured bundle and says what to change.
+			await until(() => bypasses.length > 0, 'the bypass report');
+			assert.deepEqual(bypasses.map((bypass) => [bypass.dialed, bypass.expected]), [[`wss://localhost:${wds.port}/ws`, `wss://localhost:${session.port}/ws`]]);
+			assert.match(bypasses[0].message, /webSocketURL: 'auto:\/\/0\.0\.0\.0:0\/ws'/);
 		} finally {
 			await page.close();
 		}
 	});
 
 	it("with client.webSocketURL 'auto://0.0.0.0:0/ws', HMR runs through the proxy and an edit reaches the page", async () => {
-		const { wds, session } = await start(['--client-web-socket-url', 'auto://0.0.0.0:0/ws']);
+		const { wds, session, bypasses } = await start(['--client-web-socket-url', 'auto://0.0.0.0:0/ws']);
 		const { page, socket, frames } = await openPage(browser, session.url);
 		try {
 			assert.equal(socket.url(), `wss://localhost:${session.port}/ws`);
@@ -125,6 +132,7 @@ describe('a real webpack-dev-server behind the proxy, in Chromium', function () 
 			writeFileSync(file, readFileSync(file, 'utf8').replace('Hello from webpack', 'Hot hello from webpack'));
 			await page.waitForFunction('document.getElementById("message")?.textContent === "Hot hello from webpack"', undefined, { timeout: 15_000 });
 			assert.deepEqual(webSocketPaths(session), ['/ws'], 'the HMR WebSocket went through the proxy');
+			assert.deepEqual(bypasses, [], 'nothing to report');
 			const hmr = session.store!.list().find((exchange) => exchange.kind === 'websocket')!;
 			assert.ok(hmr.messages!.some((message) => message.direction === 'server' && /"type":"hash"/.test(Buffer.from(message.payload).toString('utf8'))), 'wds\'s messages were captured');
 		} finally {
