@@ -142,7 +142,8 @@ describe('npm start (scripts/start.mjs)', function () {
 		child.stdout!.on('data', (chunk) => { output += chunk; });
 		child.stderr!.on('data', (chunk) => { output += chunk; });
 		const exit = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-		const result = { child, output: () => output, exit };
+		// Without colour codes: Vite colours its output when CI is set, port numbers included.
+		const result = { child, output: () => output.replace(/\x1b\[[0-9;]*m/g, ''), exit };
 		started.push(result);
 		return result;
 	}
