@@ -7,6 +7,7 @@ import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { Browser } from 'playwright-core';
 
 const repo = path.resolve(__dirname, '../..');
@@ -143,7 +144,7 @@ describe('npm start (scripts/start.mjs)', function () {
 		child.stderr!.on('data', (chunk) => { output += chunk; });
 		const exit = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 		// Without colour codes: Vite colours its output when CI is set, port numbers included.
-		const result = { child, output: () => output.replace(/\x1b\[[0-9;]*m/g, ''), exit };
+		const result = { child, output: () => stripVTControlCharacters(output), exit };
 		started.push(result);
 		return result;
 	}
