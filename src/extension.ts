@@ -9,6 +9,7 @@ import { ProxyStatusBar } from './vscode/statusBar';
 import { pickTarget } from './vscode/targetPicker';
 import { TrustUi } from './vscode/trustUi';
 import { showWalkthroughOnce } from './vscode/walkthrough';
+import { WebpackFix } from './vscode/webpackFix';
 import { explainLinks, linksFor } from './vscode/workbench';
 
 /** What activate returns: used by the integration tests, harmless for everyone else. */
@@ -18,6 +19,8 @@ export interface TlsLensApi {
 	readonly inspector: InspectorApi;
 	/** Trust commands, their prompts (replaceable hooks) and options (forceLocal, stores) for tests. */
 	readonly trust: TrustUi;
+	/** webpack-dev-server's HMR bypass: its warning and the config fix (the edit builder, the quick pick hook). */
+	readonly webpackFix: WebpackFix;
 	/** What activation cost, in ms: evaluating this bundle plus running activate(). */
 	readonly activationMs: number;
 }
@@ -36,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	const proxy = controller;
 	const trust = new TrustUi(context, logger, proxy);
 	const inspector = new Inspector(proxy, context.extensionUri, logger, trust);
+	const webpackFix = new WebpackFix(logger, () => channel.show());
 	const reportTrustError = (error: unknown) => {
 		logger.error(`Trust: ${(error as Error).message ?? String(error)}`);
 		void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message ?? String(error)}`, 'Show Log').then((choice) => choice && channel.show());
@@ -84,6 +88,8 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 		inspector,
 		new ProxyStatusBar(proxy),
 		proxy.onDidChangeState(setContext),
+		// The controller fires this at most once per session, so this is one warning per session.
+		proxy.onDidDetectWebpackBypass(({ bypass }) => { void webpackFix.notify(bypass); }),
 		vscode.commands.registerCommand(Command.start, (target?: string) => start(typeof target === 'string' ? target : undefined)),
 		vscode.commands.registerCommand(Command.stop, () => proxy.stop()),
 		vscode.commands.registerCommand(Command.toggle, () => (proxy.state.kind === 'running' || proxy.state.kind === 'starting' ? proxy.stop() : start())),
@@ -140,7 +146,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	// The host may wait between loading the module and calling activate; that wait is not ours.
 	const activationMs = moduleEvaluationMs + performance.now() - started;
 	logger.info(`TLS Lens activated in ${activationMs.toFixed(1)} ms (module ${moduleEvaluationMs.toFixed(1)} ms)`);
-	return { controller: proxy, inspector, trust, activationMs };
+	return { controller: proxy, inspector, trust, webpackFix, activationMs };
 }
 
 /** Stops the proxy and frees its port; VS Code waits for the returned promise. */

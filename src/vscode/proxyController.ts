@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import type { WebpackSocketBypass } from '../core/hmr/webpackSocket';
+import { watchWebpackSocket } from '../core/hmr/webpackSocketWatch';
 import type { Logger } from '../core/logger';
 import type { ProxySession } from '../core/session';
 import { caLocation, type Settings } from './config';
@@ -22,6 +24,10 @@ export class ProxyController implements vscode.Disposable {
 	readonly onDidChangeState = this.emitter.event;
 	private current: ProxyState = { kind: 'stopped' };
 	private queue: Promise<unknown> = Promise.resolve();
+	private readonly bypassEmitter = new vscode.EventEmitter<{ readonly session: ProxySession; readonly bypass: WebpackSocketBypass }>();
+	/** Fires at most once per session: the first webpack-dev-server client it served will open its HMR socket past the proxy. */
+	readonly onDidDetectWebpackBypass = this.bypassEmitter.event;
+	private webpackWatch: vscode.Disposable | undefined;
 
 	constructor(
 		private readonly logger: Logger,
@@ -62,6 +68,9 @@ export class ProxyController implements vscode.Disposable {
 					logger: this.logger,
 				});
 				this.logger.info(`Proxy running: ${session.url} -> ${session.proxy.target.origin}`);
+				if (session.store) {
+					this.webpackWatch = watchWebpackSocket(session.store, { onBypass: (bypass) => this.bypassEmitter.fire({ session, bypass }) });
+				}
 				this.set({ kind: 'running', session, target });
 				return session;
 			} catch (error) {
@@ -84,9 +93,12 @@ export class ProxyController implements vscode.Disposable {
 	dispose(): void {
 		void this.stop();
 		this.emitter.dispose();
+		this.bypassEmitter.dispose();
 	}
 
 	private async stopNow(): Promise<void> {
+		this.webpackWatch?.dispose();
+		this.webpackWatch = undefined;
 		const session = this.session;
 		if (!session) { return; }
 		try {
