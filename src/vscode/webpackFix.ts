@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planWebpackSocketFix } from '../core/hmr/webpackConfigEdit';
 import { WEBPACK_SOCKET_FIX, type WebpackSocketBypass } from '../core/hmr/webpackSocket';
@@ -67,8 +68,10 @@ export class WebpackFix {
 			return this.offerSnippet(`TLS Lens cannot edit ${name} safely: ${planned.reason}.`);
 		}
 		const before = document.getText();
+		// VS Code lists a needsConfirmation change unchecked in its Refactor Preview: say what to do there.
+		const hint = vscode.window.setStatusBarMessage(`$(info) TLS Lens: check the ${path.basename(target.path)} change in the Refactor Preview, then Apply`, 60_000);
 		// Resolves once the user applied or discarded the preview; a discarded one leaves the text as it was.
-		const applied = await vscode.workspace.applyEdit(planned.edit);
+		const applied = await vscode.workspace.applyEdit(planned.edit).then((result) => { hint.dispose(); return result; }, (error: unknown) => { hint.dispose(); throw error; });
 		if (!applied || document.getText() === before) { return 'declined'; }
 		if (document.isDirty) { await document.save(); }
 		this.logger.info(`Set devServer.client.webSocketURL in ${name}.`);
