@@ -9,8 +9,13 @@ import type { ServedCertificateInfo, TlsDetails } from '../../shared/exchange';
 const kArrived = Symbol('tlsLens.arrived');
 /** The TlsDetails of an established TLS connection (set only while capturing). */
 const kDetails = Symbol('tlsLens.tlsDetails');
+/**
+ * The client's address, taken when the connection arrives (set only while capturing): a handshake that
+ * fails because the client hung up is reported after the socket closed, when Node no longer knows it.
+ */
+const kClient = Symbol('tlsLens.client');
 
-type Marked = { [kArrived]?: number; [kDetails]?: Mutable<TlsDetails> };
+type Marked = { [kArrived]?: number; [kDetails]?: Mutable<TlsDetails>; [kClient]?: string };
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** `ip:port`, or `[ip]:port` for IPv6, as the capture model names clients. */
@@ -32,6 +37,7 @@ export class TlsDetailsCollector {
 	/** A raw TCP connection arrived: start the handshake clock. */
 	connection(socket: Socket): void {
 		(socket as Marked)[kArrived] = performance.now();
+		(socket as Marked)[kClient] = clientAddress(socket);
 	}
 
 	/** The handshake finished: record the session's parameters on the socket. */
@@ -71,7 +77,7 @@ export class TlsDetailsCollector {
 		if (raw !== undefined && raw.bytesRead === 0) { return undefined; }
 		const arrived = arrivalOf(socket);
 		return {
-			client: clientAddress(raw ?? socket),
+			client: (raw as Marked | undefined)?.[kClient] ?? clientAddress(raw ?? socket),
 			tls: {
 				sni: socket.servername || undefined,
 				// Node frees the connection's OpenSSL state while destroying the socket but keeps its handle,

@@ -117,6 +117,8 @@ describe('proxy: bad input', function () {
 		await delay(50);
 		assert.equal(sink.tlsFailures.length, before + 1, 'a connection that sent nothing is not a TLS failure');
 		assert.match(sink.tlsFailures[before].error, /closed the connection during the TLS handshake/);
+		// Reported after the socket closed: the address comes from when the connection arrived.
+		assert.match(sink.tlsFailures[before].client, /^127\.0\.0\.1:\d+$/);
 	});
 
 	it('stops cleanly with capture on while clients are halfway through their handshakes', async () => {
