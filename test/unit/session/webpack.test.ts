@@ -1,24 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page, WebSocket as PageWebSocket } from 'playwright-core';
 import { watchWebpackSocket, type WebpackSocketBypass } from '../../../src/core/hmr';
 import { ProxySession } from '../../../src/core/session';
-import { launchChromium } from '../../vscode/testVscode.mjs';
 import { startWebpackDevServer, type WebpackDevServer } from '../../fixtures/webpackDevServer';
-import { run, tempDir } from '../helpers';
-
-/** A Chromium HOME whose NSS database trusts `caFile`, so the page loads with no certificate flag. */
-function trustingHome(caFile: string): string {
-	const home = tempDir('tls-lens-webpack-home-');
-	const db = path.join(home, '.pki/nssdb');
-	mkdirSync(db, { recursive: true, mode: 0o700 });
-	for (const args of [['-N', '-d', `sql:${db}`, '--empty-password'], ['-A', '-d', `sql:${db}`, '-t', 'C,,', '-n', 'TLS Lens test CA', '-i', caFile]]) {
-		const result = run('certutil', args);
-		assert.equal(result.status, 0, result.stderr);
-	}
-	return home;
-}
+import { tempDir } from '../helpers';
+import { trustingChromium, until } from './browser';
 
 interface OpenedPage {
 	readonly page: Page;
@@ -54,14 +42,6 @@ async function openPage(browser: Browser, url: string): Promise<OpenedPage> {
 	};
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 50));
-	}
-}
-
 function webSocketPaths(session: ProxySession): string[] {
 	return session.store!.list().filter((exchange) => exchange.kind === 'websocket').map((exchange) => exchange.request?.path ?? '');
 }
@@ -90,11 +70,7 @@ describe('a real webpack-dev-server behind the proxy, in Chromium', function () 
 	}
 
 	before(async () => {
-		caDir = path.join(tempDir(), 'ca');
-		// Create the CA first, so Chromium's database can trust it before the browser starts.
-		const first = await ProxySession.start({ target: 1, port: 0, caDir });
-		await first.stop();
-		browser = await launchChromium([], { env: { ...process.env, HOME: trustingHome(path.join(caDir, 'rootCA.pem')) } });
+		({ browser, caDir } = await trustingChromium());
 	});
 	after(async () => {
 		await browser?.close();
