@@ -1,7 +1,7 @@
 // `tls-lens --target …`: runs a ProxySession until SIGINT/SIGTERM, then writes the HAR and exits.
 import type { Exchange } from './shared/exchange';
 import { toHar, writeHar } from './core/capture/har';
-import { watchWebpackSocket } from './core/hmr';
+import { watchWebpackSocket } from './core/devServers';
 import { ProxySession } from './core/session';
 import type { Logger } from './core/logger';
 

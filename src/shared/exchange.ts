@@ -140,4 +140,6 @@ export interface Exchange {
 	error?: string;
 	/** WebSocket messages, for `kind: 'websocket'`. */
 	readonly messages?: WebSocketMessage[];
+	/** What TLS Lens found out about it, for the user (e.g. the dev server's host check refused it, and the fix). */
+	note?: string;
 }

@@ -37,6 +37,8 @@ export interface ExchangeSummary {
 	readonly error?: string;
 	/** WebSocket messages seen so far. */
 	readonly messages?: number;
+	/** TLS Lens's note for the user, when it has one (see {@link Exchange.note}). */
+	readonly note?: string;
 }
 
 /** Paths longer than this are cut in summaries (a marker says so); details have the full path. */
@@ -155,6 +157,7 @@ export function summarize(exchange: Exchange): ExchangeSummary {
 	if (end !== undefined && exchange.state !== 'pending') extra.duration = end;
 	if (exchange.error !== undefined) extra.error = exchange.error;
 	if (messages !== undefined) extra.messages = messages.length;
+	if (exchange.note !== undefined) extra.note = exchange.note;
 	return summary;
 }
 

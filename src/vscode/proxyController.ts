@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { WebpackSocketBypass } from '../core/hmr/webpackSocket';
-import { watchWebpackSocket } from '../core/hmr/webpackSocketWatch';
+import type { WebpackSocketBypass } from '../core/devServers/webpackSocket';
+import { watchWebpackSocket } from '../core/devServers/webpackSocketWatch';
 import type { Logger } from '../core/logger';
 import type { ProxySession } from '../core/session';
 import { caLocation, type Settings } from './config';

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { planWebpackSocketFix } from '../core/hmr/webpackConfigEdit';
-import { WEBPACK_SOCKET_FIX, type WebpackSocketBypass } from '../core/hmr/webpackSocket';
+import { planWebpackSocketFix, WEBPACK_SOCKET_FIX, type WebpackSocketBypass } from '../core/devServers/webpackSocket';
 import type { Logger } from '../core/logger';
 
 const FIX = 'Fix webpack.config…';

@@ -149,6 +149,7 @@ export class CaptureEntry {
 	droppedMessages = 0;
 	state: ExchangeState = 'pending';
 	error: string | undefined = undefined;
+	note: string | undefined = undefined;
 	messages: WebSocketMessage[] | undefined = undefined;
 
 	private client = '';
@@ -213,6 +214,7 @@ export class CaptureEntry {
 		this.droppedMessages = 0;
 		this.state = kind === 'tls-error' ? 'tls-error' : 'pending';
 		this.error = undefined;
+		this.note = undefined;
 		this.messages = kind === 'websocket' ? [] : undefined;
 		this.client = client;
 		this.tls = tls;
@@ -401,6 +403,16 @@ export class CaptureEntry {
 		this.host.settle();
 	}
 
+	/** Sets the note for the user (replacing any); records handed out see it too. */
+	annotate(note: string): void {
+		if (!this.live) return;
+		this.host.charge(this, STRING_COST * (this.note === undefined ? 1 : 0) + note.length - (this.note?.length ?? 0));
+		this.note = note;
+		const view = this.view ?? this.finalView?.deref();
+		if (view !== undefined) view.note = note;
+		this.host.changed(this);
+	}
+
 	// For the store
 
 	/**
@@ -505,6 +517,7 @@ export class CaptureEntry {
 		if (this.messages !== undefined) this.messages.length = 0;
 		this.messages = undefined;
 		this.error = undefined;
+		this.note = undefined;
 		this.client = '';
 		this.tls = NO_TLS;
 		this.view = undefined;
@@ -577,6 +590,7 @@ export class CaptureEntry {
 			responseBody: { size: this.responseSize, captured: this.responseCaptured, truncated: this.responseTruncated },
 			error: this.error,
 			messages: this.messages,
+			...(this.note !== undefined ? { note: this.note } : {}),
 		};
 	}
 

@@ -206,6 +206,14 @@ export class CaptureStore implements CaptureSink {
 		}
 	}
 
+	/**
+	 * Attaches a note for the user to a kept exchange (the inspector shows it in the row and details);
+	 * listeners get the exchange as updated. Ignored once the exchange is gone.
+	 */
+	annotate(id: ExchangeId, note: string): void {
+		this.entries.get(id)?.annotate(note);
+	}
+
 	/** The exchange with this id, if still kept. */
 	get(id: ExchangeId): Exchange | undefined {
 		return this.entries.get(id)?.materialise(true);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page, WebSocket as PageWebSocket } from 'playwright-core';
-import { watchWebpackSocket, type WebpackSocketBypass } from '../../../src/core/hmr';
+import { watchWebpackSocket, type WebpackSocketBypass } from '../../../src/core/devServers';
 import { ProxySession } from '../../../src/core/session';
 import { startWebpackDevServer, type WebpackDevServer } from '../../fixtures/webpackDevServer';
 import { tempDir } from '../helpers';

@@ -1,13 +1,12 @@
-// Adds devServer.client.webSocketURL to a webpack config's text. This is textual on purpose: the only
+// Edits a dev server's config file (webpack.config.*, vite.config.*, astro.config.*, next.config.*) as
+// text, one property at a time. This is textual on purpose: the only
 // JavaScript parsers in node_modules (typescript, acorn/espree via eslint) are development tools, and
 // bundling one into the extension for a single quick fix would cost more than it saves. Instead a small
 // tokenizer (strings, template literals, comments and regex literals skipped, so braces inside them do
 // not count) finds the exported object literal, and the edit is limited to the shapes it can be sure
-// of: `module.exports = {…}`, `export default {…}` and an exported variable initialised with `{…}`.
+// of: `module.exports = {…}`, `export default {…}`, an exported variable initialised with `{…}`, and
+// any of those wrapped in a helper call (`defineConfig({…})`).
 // Anything else (a function, an array of configs, devServer built elsewhere) is refused with a reason.
-
-/** The value webpack-dev-server's client needs to dial the page's own host and port (see webpackSocket.ts). */
-export const WEBPACK_SOCKET_URL = 'auto://0.0.0.0:0/ws';
 
 /** One replacement in the config's text: `length` characters at `offset` become `newText`. */
 export interface ConfigTextEdit {
@@ -16,8 +15,8 @@ export interface ConfigTextEdit {
 	readonly newText: string;
 }
 
-/** What {@link planWebpackSocketFix} decided. */
-export type WebpackConfigEditPlan =
+/** What {@link planConfigChange} decided. */
+export type ConfigEditPlan =
 	/** `edit` turns the text into `text`; no edit when the config already sets the value. */
 	| { readonly ok: true; readonly edit: ConfigTextEdit | undefined; readonly text: string }
 	/** The config has a shape this edit cannot change safely; `reason` says which, for the user. */
@@ -29,71 +28,117 @@ interface Token { readonly kind: TokenKind; readonly start: number; readonly end
 const REGEX_AFTER_PUNCT = new Set(['(', ',', '=', ':', '[', '!', '&', '|', '?', '{', '}', ';', '+', '-', '*', '%', '<', '>', '~', '^']);
 const REGEX_AFTER_WORD = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await']);
 
+/** One property to ensure in the exported config object (nested objects are created as needed). */
+export type ConfigChange =
+	/** `path` is set to the string `value`. */
+	| { readonly path: readonly string[]; readonly set: string }
+	/**
+	 * `path` is a list of strings that holds `add`. A single string becomes a list holding it and `add`;
+	 * a value in `allowAll` (as written, e.g. `true` or `'all'`) already allows everything: no edit.
+	 */
+	| { readonly path: readonly string[]; readonly add: string; readonly allowAll?: readonly string[] };
+
 /**
- * Plans the edit that makes a webpack config set `devServer.client.webSocketURL` to
- * {@link WEBPACK_SOCKET_URL}: adds the property (and the devServer / client objects around it, merging
- * into existing ones), or replaces an existing webSocketURL value. Applying the result and planning
- * again yields no edit.
+ * Plans the edit that makes the config exported by `text` carry `change`: adds the property (and the
+ * objects around it, merging into existing ones), or changes the existing value. Applying the result and
+ * planning again yields no edit. New strings take the quote the file uses most.
  */
-export function planWebpackSocketFix(text: string): WebpackConfigEditPlan {
+export function planConfigChange(text: string, change: ConfigChange): ConfigEditPlan {
 	let tokens: Token[];
 	try { tokens = tokenize(text); } catch (error) { return { ok: false, reason: (error as Error).message }; }
 	const matches = matchBrackets(tokens);
 	if (!matches) { return { ok: false, reason: 'its brackets do not balance' }; }
-	const exported = findExportedObject(tokens);
+	const exported = findExportedObject(tokens, matches);
 	if (typeof exported === 'string') { return { ok: false, reason: exported }; }
-
-	const path = ['devServer', 'client', 'webSocketURL'];
+	const quote = preferredQuote(tokens);
+	const literal = (value: string) => quote + value.replace(/\\/g, '\\\\').replaceAll(quote, '\\' + quote) + quote;
+	const leafValue = 'set' in change ? literal(change.set) : `[${literal(change.add)}]`;
+	const { path } = change;
 	let object = exported;
 	for (let level = 0; level < path.length; level++) {
 		const found = findProperty(tokens, matches, object, path[level]);
-		if (found === 'shorthand') { return { ok: false, reason: `its ${path.slice(0, level + 1).join('.')} is defined elsewhere (shorthand property)` }; }
+		const name = path.slice(0, level + 1).join('.');
+		if (found === 'shorthand') { return { ok: false, reason: `its ${name} is defined elsewhere (shorthand property)` }; }
 		if (!found) {
-			const value = path.slice(level + 1).reduceRight((inner, key) => `{ ${key}: ${inner} }`, `'${WEBPACK_SOCKET_URL}'`);
+			const value = path.slice(level + 1).reduceRight((inner, key) => `{ ${key}: ${inner} }`, leafValue);
 			return planned(text, insertProperty(text, tokens, matches, object, `${path[level]}: ${value}`));
 		}
 		const first = tokens[found.valueStart];
+		const single = found.valueStart === found.valueEnd;
+		const valueText = text.slice(first.start, tokens[found.valueEnd].end);
 		if (level === path.length - 1) {
-			if (found.valueStart === found.valueEnd && first.kind === 'string' && stringValue(first.value) === WEBPACK_SOCKET_URL) { return { ok: true, edit: undefined, text }; }
-			const end = tokens[found.valueEnd].end;
-			return planned(text, { offset: first.start, length: end - first.start, newText: `'${WEBPACK_SOCKET_URL}'` });
+			if ('set' in change) {
+				if (single && first.kind === 'string' && stringValue(first.value) === change.set) { return { ok: true, edit: undefined, text }; }
+				return planned(text, { offset: first.start, length: valueText.length, newText: leafValue });
+			}
+			if (single && change.allowAll?.includes(valueText)) { return { ok: true, edit: undefined, text }; }
+			if (single && first.kind === 'string') {
+				if (stringValue(first.value) === change.add) { return { ok: true, edit: undefined, text }; }
+				return planned(text, { offset: first.start, length: valueText.length, newText: `[${valueText}, ${literal(change.add)}]` });
+			}
+			if (first.value !== '[' || matches.get(found.valueStart) !== found.valueEnd) {
+				return { ok: false, reason: `its ${name} is not a list literal (${valueText.slice(0, 40)})` };
+			}
+			for (let i = found.valueStart + 1; i < found.valueEnd; i++) {
+				if (tokens[i].kind === 'string' && stringValue(tokens[i].value) === change.add) { return { ok: true, edit: undefined, text }; }
+			}
+			return planned(text, appendElement(tokens, found.valueStart, found.valueEnd, literal(change.add)));
 		}
 		if (first.value !== '{' || matches.get(found.valueStart) !== found.valueEnd) {
-			return { ok: false, reason: `its ${path.slice(0, level + 1).join('.')} is not an object literal (${text.slice(first.start, tokens[found.valueEnd].end).slice(0, 40)})` };
+			return { ok: false, reason: `its ${name} is not an object literal (${valueText.slice(0, 40)})` };
 		}
 		object = found.valueStart;
 	}
 	return { ok: false, reason: 'unreachable' };
 }
 
-function planned(text: string, edit: ConfigTextEdit): WebpackConfigEditPlan {
+function planned(text: string, edit: ConfigTextEdit): ConfigEditPlan {
 	return { ok: true, edit, text: text.slice(0, edit.offset) + edit.newText + text.slice(edit.offset + edit.length) };
 }
 
 /** The index of the `{` token of the exported config object, or why there is none we can edit. */
-function findExportedObject(tokens: readonly Token[]): number | string {
+function findExportedObject(tokens: readonly Token[], matches: ReadonlyMap<number, number>): number | string {
 	let valueAt: number | undefined;
 	for (let i = 0; i < tokens.length; i++) {
 		if (isWord(tokens[i], 'module') && tokens[i + 1]?.value === '.' && isWord(tokens[i + 2], 'exports') && tokens[i + 3]?.value === '=') { valueAt = i + 4; }
 		if (isWord(tokens[i], 'export') && isWord(tokens[i + 1], 'default')) { valueAt = i + 2; }
 	}
 	if (valueAt === undefined || !tokens[valueAt]) { return 'it has no module.exports = … or export default …'; }
-	const value = tokens[valueAt];
-	if (value.value === '{') { return valueAt; }
+	return objectOf(tokens, matches, valueAt, 0);
+}
+
+/** The `{` of the object literal that the expression at token `at` is (or wraps, or names). */
+function objectOf(tokens: readonly Token[], matches: ReadonlyMap<number, number>, at: number, depth: number): number | string {
+	const value = tokens[at];
+	if (value.value === '{') { return at; }
 	if (value.value === '[') { return 'it exports an array of configs'; }
-	if (value.value === '(' || isWord(value, 'function') || isWord(value, 'async') || tokens[valueAt + 1]?.value === '=>') { return 'it exports a function'; }
-	if (value.kind === 'word' && tokens[valueAt + 1]?.value !== '(' && tokens[valueAt + 1]?.value !== '.') {
-		// `const config = {…}; module.exports = config;` (with an optional TypeScript type annotation).
-		for (let i = 0; i < tokens.length - 2; i++) {
-			if (!['const', 'let', 'var'].some((k) => isWord(tokens[i], k)) || !isWord(tokens[i + 1], value.value)) { continue; }
-			let j = i + 2;
-			if (tokens[j]?.value === ':') { while (j < tokens.length && tokens[j].value !== '=' && tokens[j].value !== ';') { j++; } }
-			if (tokens[j]?.value === '=' && tokens[j + 1]?.value === '{') { return j + 1; }
-			return `its ${value.value} is not an object literal`;
+	if (value.value === '(' || isWord(value, 'function') || isWord(value, 'async') || tokens[at + 1]?.value === '=>') { return 'it exports a function'; }
+	if (value.kind !== 'word' || depth > 2) { return `it exports ${value.value}…, not an object literal`; }
+	const next = tokens[at + 1]?.value;
+	// `defineConfig({…})`: a helper called with the object alone (a function argument is refused as such).
+	if (next === '(') {
+		const close = matches.get(at + 1);
+		const argument = tokens[at + 2];
+		if (close !== undefined && argument?.value === '{' && matches.get(at + 2) === close - 1) { return at + 2; }
+		if (close !== undefined && close > at + 2) {
+			const inner = objectOf(tokens, matches, at + 2, depth + 1);
+			if (inner === 'it exports a function') { return `it exports ${value.value}(…) of a function`; }
 		}
-		return `it exports ${value.value}, defined elsewhere`;
+		return `it exports ${value.value}(…), not an object literal`;
 	}
-	return `it exports ${value.value}…, not an object literal`;
+	if (next === '.') { return `it exports ${value.value}.…, defined elsewhere`; }
+	// `const config = {…}; module.exports = config;` (with an optional TypeScript type annotation).
+	for (let i = 0; i < tokens.length - 2; i++) {
+		if (!['const', 'let', 'var'].some((k) => isWord(tokens[i], k)) || !isWord(tokens[i + 1], value.value)) { continue; }
+		let j = i + 2;
+		if (tokens[j]?.value === ':') { while (j < tokens.length && tokens[j].value !== '=' && tokens[j].value !== ';') { j++; } }
+		if (tokens[j]?.value === '=' && tokens[j + 1]) {
+			const inner = objectOf(tokens, matches, j + 1, depth + 1);
+			return typeof inner === 'string' ? `its ${value.value} is not an object literal` : inner;
+		}
+		return `its ${value.value} is not an object literal`;
+	}
+	return `it exports ${value.value}, defined elsewhere`;
 }
 
 interface Property { readonly valueStart: number; readonly valueEnd: number }
@@ -125,19 +170,52 @@ function findProperty(tokens: readonly Token[], matches: ReadonlyMap<number, num
 function insertProperty(text: string, tokens: readonly Token[], matches: ReadonlyMap<number, number>, open: number, property: string): ConfigTextEdit {
 	const close = matches.get(open)!;
 	const closing = tokens[close];
+	const closeLineStart = text.lastIndexOf('\n', closing.start) + 1;
+	const closeOnOwnLine = closeLineStart > tokens[open].end && !text.slice(closeLineStart, closing.start).trim();
 	if (close === open + 1) {
-		return { offset: tokens[open].end, length: closing.start - tokens[open].end, newText: ` ${property} ` };
+		const inner = text.slice(tokens[open].end, closing.start);
+		if (!inner.trim()) { return { offset: tokens[open].end, length: inner.length, newText: closeOnOwnLine ? `\n${innerIndent(text, tokens[open].start)}${property},\n${lineIndent(text, closing.start)}` : ` ${property} ` }; }
+		// Only a comment inside (`{ /* config options here */ }`): keep it, add the property after it.
+		if (closeOnOwnLine) { return { offset: closeLineStart, length: 0, newText: `${innerIndent(text, tokens[open].start)}${property},\n` }; }
+		return { offset: closing.start, length: 0, newText: `${property} ` };
 	}
 	const last = tokens[close - 1];
 	const trailingComma = last.value === ',';
-	const closeLineStart = text.lastIndexOf('\n', closing.start) + 1;
-	if (closeLineStart > last.end && !text.slice(closeLineStart, closing.start).trim()) {
-		const lastLineStart = text.lastIndexOf('\n', last.start) + 1;
-		const indent = /^[ \t]*/.exec(text.slice(lastLineStart))![0];
+	if (closeOnOwnLine && closeLineStart > last.end) {
 		const kept = text.slice(last.end, closeLineStart);
-		return { offset: last.end, length: kept.length, newText: `${trailingComma ? '' : ','}${kept}${indent}${property}${trailingComma ? ',' : ''}\n` };
+		return { offset: last.end, length: kept.length, newText: `${trailingComma ? '' : ','}${kept}${lineIndent(text, last.start)}${property}${trailingComma ? ',' : ''}\n` };
 	}
 	return { offset: last.end, length: 0, newText: trailingComma ? ` ${property},` : `, ${property}` };
+}
+
+/** Adds `element` as the last one of the list literal between tokens `open` and `close`. */
+function appendElement(tokens: readonly Token[], open: number, close: number, element: string): ConfigTextEdit {
+	if (close === open + 1) { return { offset: tokens[open].end, length: tokens[close].start - tokens[open].end, newText: element }; }
+	const last = tokens[close - 1];
+	if (last.value === ',') { return { offset: last.end, length: 0, newText: ` ${element},` }; }
+	return { offset: last.end, length: 0, newText: `, ${element}` };
+}
+
+/** The indentation of the line holding `offset`. */
+function lineIndent(text: string, offset: number): string {
+	return /^[ \t]*/.exec(text.slice(text.lastIndexOf('\n', offset - 1) + 1))![0];
+}
+
+/** The indentation for a property of an object whose `{` is at `offset`: one level more than its line. */
+function innerIndent(text: string, offset: number): string {
+	const outer = lineIndent(text, offset);
+	return outer + (/^\t/m.test(text) && !/^ {2}\S/m.test(text) ? '\t' : '  ');
+}
+
+/** The quote the file's strings use most (single when tied). */
+function preferredQuote(tokens: readonly Token[]): string {
+	let single = 0;
+	let double = 0;
+	for (const token of tokens) {
+		if (token.kind !== 'string') { continue; }
+		if (token.value.startsWith('"')) { double++; } else { single++; }
+	}
+	return double > single ? '"' : "'";
 }
 
 function propertyName(token: Token): string | undefined {

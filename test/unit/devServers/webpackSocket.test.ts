@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { checkWebpackSocket, findWebpackClientQuery, webpackSocketUrl } from '../../../src/core/hmr';
+import { checkWebpackSocket, findWebpackClientQuery, webpackSocketUrl } from '../../../src/core/devServers';
 
 // As webpack-dev-server 5.2 writes its client entry into a development bundle (devtool eval: inside an
 // eval() string, quotes escaped), for `webpack serve --port 18931` with no other options.

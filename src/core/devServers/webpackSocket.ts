@@ -5,8 +5,21 @@
 // the proxy, a bundle compiled with no devServer options dials wss://localhost:DEVPORT/ws: TLS to a
 // plain-HTTP port, which fails. No header the proxy sends can change that; the config has to.
 
+import { planConfigChange, type ConfigEditPlan } from './configEdit';
+
+/** The value webpack-dev-server's client needs to dial the page's own host and port. */
+export const WEBPACK_SOCKET_URL = 'auto://0.0.0.0:0/ws';
+
 /** The config change that makes webpack-dev-server's client dial the page's own host and port. */
-export const WEBPACK_SOCKET_FIX = "devServer: { client: { webSocketURL: 'auto://0.0.0.0:0/ws' } }";
+export const WEBPACK_SOCKET_FIX = `devServer: { client: { webSocketURL: '${WEBPACK_SOCKET_URL}' } }`;
+
+/**
+ * Plans the edit of a webpack config's text that sets `devServer.client.webSocketURL` to
+ * {@link WEBPACK_SOCKET_URL} (see {@link planConfigChange}).
+ */
+export function planWebpackSocketFix(text: string): ConfigEditPlan {
+	return planConfigChange(text, { path: ['devServer', 'client', 'webSocketURL'], set: WEBPACK_SOCKET_URL });
+}
 
 /** A webpack-dev-server client that will open its socket somewhere other than the page's origin. */
 export interface WebpackSocketBypass {

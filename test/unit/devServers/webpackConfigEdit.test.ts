@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ts from 'typescript';
-import { planWebpackSocketFix, WEBPACK_SOCKET_URL } from '../../../src/core/hmr';
+import { planWebpackSocketFix, WEBPACK_SOCKET_URL } from '../../../src/core/devServers';
 
 // What the tests read from a loaded config.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a webpack config is any shape
