@@ -1,7 +1,7 @@
 // `tls-lens --target …`: runs a ProxySession until SIGINT/SIGTERM, then writes the HAR and exits.
 import type { Exchange } from './shared/exchange';
 import { toHar, writeHar } from './core/capture/har';
-import { watchWebpackSocket } from './core/devServers';
+import { watchHostChecks, watchWebpackSocket } from './core/devServers';
 import { ProxySession } from './core/session';
 import type { Logger } from './core/logger';
 
@@ -50,6 +50,9 @@ export async function runProxy(flags: ProxyFlags, out: NodeJS.WritableStream, er
 	}
 	if (session.store) {
 		watchWebpackSocket(session.store, { onBypass: (bypass) => logger.warn(bypass.message) });
+		watchHostChecks(session.store, {
+			onRefusal: (refusal) => logger.warn(`${refusal.message} The change: ${refusal.fix}${refusal.rewriteHostFixes ? '; or restart with --rewrite-host' : ''}.`),
+		});
 	}
 	// Listen for the signals before saying "ready": a supervisor may stop us the moment it reads it.
 	const signal = new Promise<NodeJS.Signals>((resolve) => {
