@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '../..');
 describe('tls-lens proxy command: dev servers that bypass or refuse the proxy', function () {
 	this.timeout(30_000);
 
-	it("logs one warning when a webpack-dev-server bundle would bypass the proxy: the address it would dial and the config change", async () => {
+	it('logs one warning when a webpack-dev-server bundle would bypass the proxy: the address it would dial and the config change', async () => {
 		// Build now: the check is new, and an older dist/cli.js would not have it.
 		assert.equal(run('node', ['esbuild.mjs'], { cwd: root }).status, 0);
 		const bundle = 'eval("var __resourceQuery = \\"?protocol=ws%3A&hostname=0.0.0.0&port=18931&pathname=%2Fws&hot=true\\";");'
