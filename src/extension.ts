@@ -9,6 +9,7 @@ import { ProxyStatusBar } from './vscode/statusBar';
 import { pickTarget } from './vscode/targetPicker';
 import { TrustUi } from './vscode/trustUi';
 import { showWalkthroughOnce } from './vscode/walkthrough';
+import { HostCheckFix } from './vscode/hostCheckFix';
 import { WebpackFix } from './vscode/webpackFix';
 import { explainLinks, linksFor } from './vscode/workbench';
 
@@ -21,6 +22,8 @@ export interface TlsLensApi {
 	readonly trust: TrustUi;
 	/** webpack-dev-server's HMR bypass: its warning and the config fix (the edit builder, the quick pick hook). */
 	readonly webpackFix: WebpackFix;
+	/** Dev-server host checks refusing the browser's name: the warning, the config fix and rewriteHost. */
+	readonly hostCheckFix: HostCheckFix;
 	/** What activation cost, in ms: evaluating this bundle plus running activate(). */
 	readonly activationMs: number;
 }
@@ -40,6 +43,10 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	const trust = new TrustUi(context, logger, proxy);
 	const inspector = new Inspector(proxy, context.extensionUri, logger, trust);
 	const webpackFix = new WebpackFix(logger, () => channel.show());
+	// The settings change restarts the running proxy with it (see onDidChangeConfiguration below). An
+	// untrusted workspace ignores its own value of this setting (restrictedConfigurations): use the user's.
+	const hostCheckFix = new HostCheckFix(logger, () => channel.show(), () => vscode.workspace.getConfiguration('tlsLens')
+		.update('rewriteHost', true, vscode.workspace.workspaceFolders?.length && vscode.workspace.isTrusted ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global));
 	const reportTrustError = (error: unknown) => {
 		logger.error(`Trust: ${(error as Error).message ?? String(error)}`);
 		void vscode.window.showErrorMessage(`TLS Lens: ${(error as Error).message ?? String(error)}`, 'Show Log').then((choice) => choice && channel.show());
@@ -90,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 		proxy.onDidChangeState(setContext),
 		// The controller fires this at most once per session, so this is one warning per session.
 		proxy.onDidDetectWebpackBypass(({ bypass }) => { void webpackFix.notify(bypass); }),
+		proxy.onDidDetectHostCheck(({ refusal }) => { void hostCheckFix.notify(refusal); }),
 		vscode.commands.registerCommand(Command.start, (target?: string) => start(typeof target === 'string' ? target : undefined)),
 		vscode.commands.registerCommand(Command.stop, () => proxy.stop()),
 		vscode.commands.registerCommand(Command.toggle, () => (proxy.state.kind === 'running' || proxy.state.kind === 'starting' ? proxy.stop() : start())),
@@ -146,7 +154,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	// The host may wait between loading the module and calling activate; that wait is not ours.
 	const activationMs = moduleEvaluationMs + performance.now() - started;
 	logger.info(`TLS Lens activated in ${activationMs.toFixed(1)} ms (module ${moduleEvaluationMs.toFixed(1)} ms)`);
-	return { controller: proxy, inspector, trust, webpackFix, activationMs };
+	return { controller: proxy, inspector, trust, webpackFix, hostCheckFix, activationMs };
 }
 
 /** Stops the proxy and frees its port; VS Code waits for the returned promise. */

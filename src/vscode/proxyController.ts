@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import type { HostCheckRefusal } from '../core/devServers/hostCheck';
+import { watchHostChecks } from '../core/devServers/hostCheckWatch';
 import type { WebpackSocketBypass } from '../core/devServers/webpackSocket';
 import { watchWebpackSocket } from '../core/devServers/webpackSocketWatch';
 import type { Logger } from '../core/logger';
@@ -27,7 +29,11 @@ export class ProxyController implements vscode.Disposable {
 	private readonly bypassEmitter = new vscode.EventEmitter<{ readonly session: ProxySession; readonly bypass: WebpackSocketBypass }>();
 	/** Fires at most once per session: the first webpack-dev-server client it served will open its HMR socket past the proxy. */
 	readonly onDidDetectWebpackBypass = this.bypassEmitter.event;
-	private webpackWatch: vscode.Disposable | undefined;
+	private readonly hostCheckEmitter = new vscode.EventEmitter<{ readonly session: ProxySession; readonly refusal: HostCheckRefusal }>();
+	/** Fires once per session and refused name: the dev server's host check refused the name the browser used. */
+	readonly onDidDetectHostCheck = this.hostCheckEmitter.event;
+	/** What watches the running session's traffic for dev-server trouble. */
+	private watches: vscode.Disposable[] = [];
 
 	constructor(
 		private readonly logger: Logger,
@@ -69,7 +75,10 @@ export class ProxyController implements vscode.Disposable {
 				});
 				this.logger.info(`Proxy running: ${session.url} -> ${session.proxy.target.origin}`);
 				if (session.store) {
-					this.webpackWatch = watchWebpackSocket(session.store, { onBypass: (bypass) => this.bypassEmitter.fire({ session, bypass }) });
+					this.watches = [
+						watchWebpackSocket(session.store, { onBypass: (bypass) => this.bypassEmitter.fire({ session, bypass }) }),
+						watchHostChecks(session.store, { onRefusal: (refusal) => this.hostCheckEmitter.fire({ session, refusal }) }),
+					];
 				}
 				this.set({ kind: 'running', session, target });
 				return session;
@@ -94,11 +103,11 @@ export class ProxyController implements vscode.Disposable {
 		void this.stop();
 		this.emitter.dispose();
 		this.bypassEmitter.dispose();
+		this.hostCheckEmitter.dispose();
 	}
 
 	private async stopNow(): Promise<void> {
-		this.webpackWatch?.dispose();
-		this.webpackWatch = undefined;
+		for (const watch of this.watches.splice(0)) { watch.dispose(); }
 		const session = this.session;
 		if (!session) { return; }
 		try {

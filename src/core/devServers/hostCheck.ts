@@ -27,8 +27,8 @@ export interface HostCheckRefusal {
 	readonly setting: string;
 	/** The property with the value that allows this name, as it would be written in the config. */
 	readonly fix: string;
-	/** Config files that hold the setting, by the server's conventions (globs, most specific first). */
-	readonly configFiles: readonly string[];
+	/** The config files that hold the setting, by the server's conventions (a glob). */
+	readonly configGlob: string;
 	/** True when sending the target's own host (`rewriteHost`) is enough on its own. */
 	readonly rewriteHostFixes: boolean;
 	/** One line for the log and the inspector: who refused what, and the change that fixes it. */
@@ -75,12 +75,12 @@ export function detectHostCheck(exchange: Exchange, responseText: string, messag
 function refusal(server: HostCheckServer, host: string, setting: string): HostCheckRefusal {
 	const fix = `${setting.split('.').pop()!}: [${quoted(host)}]`;
 	const rewriteHostFixes = server === 'vite';
-	const configFiles = server === 'vite' ? ['**/vite.config.{js,mjs,cjs,ts,mts,cts}', '**/astro.config.{js,mjs,cjs,ts,mts}']
-		: server === 'webpack' ? ['**/webpack.config.{js,cjs,mjs,ts}'] : ['**/next.config.{js,mjs,cjs,ts,mts}'];
+	const configGlob = server === 'vite' ? '**/{vite,astro}.config.{js,mjs,cjs,ts,mts,cts}'
+		: server === 'webpack' ? '**/webpack.config.{js,cjs,mjs,ts}' : '**/next.config.{js,mjs,cjs,ts,mts}';
 	const where = server === 'vite' ? 'vite.config (or astro.config)' : server === 'webpack' ? 'webpack.config' : 'next.config';
 	const alternative = rewriteHostFixes ? ', or turn on rewriteHost so TLS Lens sends it its own host' : '';
 	const message = `${SERVER_NAMES[server]} refused the name ${host} (its host check): add ${host} to ${setting} in ${where}${alternative}.`;
-	return { server, host, setting, fix, configFiles, rewriteHostFixes, message };
+	return { server, host, setting, fix, configGlob, rewriteHostFixes, message };
 }
 
 /** Plans the config edit that lets `refusal.host` through, for the config file's text. */
