@@ -8,8 +8,9 @@
 // - webpack-dev-server 5: 403 `Invalid Host header` (lib/Server.js, host-header-check), and on its HMR
 //   socket an `{"type":"error","data":"Invalid Host/Origin header"}` message. It checks `Origin` too:
 //   rewriteHost does not help; `devServer.allowedHosts` does.
-// - Next.js 15.2+: 403 `Unauthorized` for a `/_next/…` or `/__nextjs…` request (the HMR socket among
-//   them) whose `Origin` host is not localhost or in `allowedDevOrigins`
+// - Next.js 15.2+: 403 `Unauthorized` for a `/_next/…` or `/__nextjs…` request whose `Origin` host is
+//   not localhost or in `allowedDevOrigins`, and for its HMR socket's upgrade the bare bytes
+//   `Unauthorized` (no status line) written to the socket before it closes
 //   (server/lib/router-utils/block-cross-site-dev.js). The page still renders, but never hydrates.
 import { planConfigChange, type ConfigEditPlan } from './configEdit';
 import type { Exchange } from '../../shared/exchange';
@@ -59,11 +60,13 @@ export function detectHostCheck(exchange: Exchange, responseText: string, messag
 			return refusal('vite', host, `${vite[2]}.allowedHosts`);
 		}
 		if (WEBPACK_HTTP.test(body)) return refusal('webpack', hostnameOf(request.authority), 'devServer.allowedHosts');
-		if (body === 'Unauthorized' && NEXT_INTERNAL.test(request.path)) {
-			const origin = headerValue(request.headers, 'origin') ?? headerValue(request.headers, 'referer');
-			const host = origin === undefined ? undefined : originHost(origin);
-			if (host !== undefined) return refusal('next', host, 'allowedDevOrigins');
-		}
+	}
+	// Next.js says it with a 403 to requests, and with the bare bytes to its HMR socket's upgrade.
+	const bareUpgradeAnswer = exchange.kind === 'websocket' && exchange.response === undefined;
+	if ((status === 403 || bareUpgradeAnswer) && body === 'Unauthorized' && NEXT_INTERNAL.test(request.path)) {
+		const origin = headerValue(request.headers, 'origin') ?? headerValue(request.headers, 'referer');
+		const host = origin === undefined ? undefined : originHost(origin);
+		if (host !== undefined) return refusal('next', host, 'allowedDevOrigins');
 	}
 	if (exchange.kind === 'websocket' && messages.some((text) => WEBPACK_SOCKET.test(text))) {
 		const origin = headerValue(request.headers, 'origin');

@@ -17,8 +17,9 @@ const MAX_REFUSAL_BODY = 2048;
 /**
  * Watches the captured exchanges for a dev server's host-check refusal (see {@link detectHostCheck}):
  * each refused exchange gets the refusal's message as its note (the inspector shows it), and
- * `onRefusal` hears of each refused name once. Looks only at finished 403s with short bodies and at
- * WebSocket messages of at most 200 bytes, so the cost on other traffic is a status test.
+ * `onRefusal` hears of each refused name once. Looks only at finished 403s and bare upgrade answers
+ * with short bodies, and at WebSocket messages of at most 200 bytes, so the cost on other traffic is a
+ * status test.
  */
 export function watchHostChecks(store: CaptureStore, options: HostCheckWatchOptions): Disposable {
 	const reported = new Set<string>();
@@ -40,12 +41,15 @@ export function watchHostChecks(store: CaptureStore, options: HostCheckWatchOpti
 					.map((m) => Buffer.from(m.payload).toString('utf8'));
 				if (texts.length > 0) found(detectHostCheck(exchange, '', texts), exchange);
 			}
-			if (exchange.response?.statusCode !== 403 || exchange.state === 'pending' || exchange.responseBody.size > MAX_REFUSAL_BODY) continue;
+			// A 403, or an upgrade answered with bare bytes (Next.js), with a short body.
+			const refused = exchange.response?.statusCode === 403 || (exchange.kind === 'websocket' && exchange.response === undefined && exchange.state === 'upstream-error');
+			if (!refused || exchange.state === 'pending' || exchange.responseBody.size === 0 || exchange.responseBody.size > MAX_REFUSAL_BODY) continue;
 			const raw = store.body(exchange.id, 'response');
 			if (raw === undefined) continue;
 			// Copy what the check reads now: the store reuses its records once an exchange is evicted.
-			const copy: Exchange = { ...exchange, request: { ...exchange.request, headers: exchange.request.headers }, response: { ...exchange.response, headers: exchange.response.headers } };
-			void decodeBody(raw, headerValue(copy.response!.headers, 'content-encoding')).then((decoded) => {
+			const response = exchange.response === undefined ? undefined : { ...exchange.response, headers: exchange.response.headers };
+			const copy: Exchange = { ...exchange, request: { ...exchange.request, headers: exchange.request.headers }, response };
+			void decodeBody(raw, headerValue(response?.headers, 'content-encoding')).then((decoded) => {
 				found(detectHostCheck(copy, decoded.body.toString('utf8')), copy);
 			}, () => { /* an undecodable body is no refusal we know */ });
 		}

@@ -9,6 +9,10 @@ import { headerValue, http1RequestHeaders, http1ResponseHeaders, ownResponseHead
 import type { RequestHead } from './http1Parser';
 import { clientAddress } from './tlsDetails';
 
+/** A bare answer longer than this is no refusal but a server speaking something else: the 502 says so. */
+const MAX_BARE_ANSWER = 1024;
+const HTTP_PREFIX = Buffer.from('HTTP/');
+
 /**
  * Proxies an HTTP/1.1 upgrade (the server's 'upgrade' event). WebSocket handshakes go to the dev
  * server with their Sec-WebSocket-* headers (subprotocol such as `vite-hmr`, extensions such as
@@ -64,9 +68,23 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 	};
 	socket.once('close', onClientGone);
 
-	upstreamRequest.on('error', (error: NodeJS.ErrnoException) => {
+	upstreamRequest.on('error', (error: NodeJS.ErrnoException & { rawPacket?: unknown }) => {
 		if (settled) { return; }
 		settled = true;
+		// A few bytes that are no HTTP at all, then a close (Next.js refuses a cross-origin HMR socket with
+		// a bare `Unauthorized`): the dev server's own answer, which the client gets as it came, as it
+		// would without the proxy, instead of a 502 that says the server cannot be reached.
+		// A malformed HTTP response is not passed on (two parsers could disagree about it): the 502 below.
+		const raw = error.code?.startsWith('HPE_') && Buffer.isBuffer(error.rawPacket) && error.rawPacket.length <= MAX_BARE_ANSWER
+			&& !error.rawPacket.subarray(0, 5).equals(HTTP_PREFIX) ? error.rawPacket : undefined;
+		if (raw !== undefined && raw.length > 0) {
+			proxy.upstream.reachable();
+			const text = JSON.stringify(raw.toString('latin1').slice(0, 80));
+			proxy.logger.info(`[proxy] ${proxy.endpoint.display} refused the WebSocket upgrade of ${request.target.slice(0, 200)}: it answered ${text}, with no HTTP status line, and closed; the client gets that as it is.`);
+			record?.((r) => { r.responseBody(raw); r.finish('upstream-error', `${proxy.endpoint.display} answered the WebSocket upgrade with ${text} (no HTTP status line) and closed the connection.`); });
+			socket.end(raw);
+			return;
+		}
 		proxy.upstream.failed(error);
 		const failure = describeUpstreamError(error, proxy.endpoint.display, proxy.connectTimeoutMs);
 		const page = renderErrorPage(failure, proxy.endpoint.display, headerValue(request.rawHeaders, 'accept'));

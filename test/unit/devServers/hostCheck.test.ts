@@ -101,6 +101,8 @@ describe('host-check refusals by their signature (pure)', () => {
 		const found = detectHostCheck(exchange(403, '/_next/webpack-hmr?id=x', [['origin', 'https://App.Test:8443']]), 'Unauthorized');
 		assert.deepEqual([found?.server, found?.host, found?.setting, found?.fix], ['next', 'app.test', 'allowedDevOrigins', "allowedDevOrigins: ['app.test']"]);
 		assert.match(found!.message, /^Next\.js refused the name app\.test \(its host check\): add app\.test to allowedDevOrigins in next\.config\.$/);
+		const upgrade = { ...exchange(403, '/_next/hmr?id=x', [['origin', 'https://app.test:8443']], 'websocket'), response: undefined, state: 'upstream-error' as const };
+		assert.equal(detectHostCheck(upgrade, 'Unauthorized')?.host, 'app.test', 'its HMR socket gets the bare bytes, no status line');
 		assert.equal(detectHostCheck(exchange(403, '/api/me', [['origin', 'https://app.test']]), 'Unauthorized'), undefined);
 		assert.equal(detectHostCheck(exchange(403, '/_next/x', []), 'Unauthorized'), undefined, 'no origin, no name to allow');
 	});

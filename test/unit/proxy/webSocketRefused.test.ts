@@ -48,6 +48,10 @@ async function refusingDevServer(): Promise<{ port: number; server: http.Server;
 				// (http.Server sockets allow half-open connections: the proxy's close arrives as 'end'.)
 				socket.on('end', () => { hangClosed++; socket.destroy(); });
 				return;
+			case '/bare':
+				// Next.js's refusal of a cross-origin HMR socket: bytes with no status line, then a close.
+				socket.end('Unauthorized');
+				return;
 			case '/malformed':
 				socket.end('HTTP/1.1 401 Unauthorized\nContent-Length: 4\n\nnope');
 				return;
@@ -190,5 +194,20 @@ describe('proxy: WebSocket upgrades the dev server refuses', function () {
 		assert.doesNotMatch(raw, /Start your dev server/);
 		await waitFor(() => logs.length > logsBefore, 2000, 'the log line');
 		assert.match(logs.slice(logsBefore).join('\n'), new RegExp(`warn \\[proxy\\] http://localhost:${dev.port} answered with a response that is not valid HTTP/1\\.1`));
+	});
+
+	it('passes a bare answer with no status line (Next.js\'s `Unauthorized`) to the client as it came, and records it with its bytes', async () => {
+		const before = sink.exchanges.length;
+		const logsBefore = logs.length;
+		const raw = await rawUpgrade(ca, port, '/bare?id=1');
+		assert.equal(raw, 'Unauthorized');
+		await waitFor(() => logs.length > logsBefore, 2000, 'the log line');
+		assert.match(logs.slice(logsBefore).join('\n'), new RegExp(`info \\[proxy\\] http://localhost:${dev.port} refused the WebSocket upgrade of /bare\\?id=1: it answered "Unauthorized", with no HTTP status line, and closed`));
+		const exchange = sink.exchanges[before];
+		await exchange.finished;
+		assert.equal(exchange.events.find(([kind]) => kind === 'response'), undefined, 'no response head');
+		const recorded = Buffer.concat(exchange.events.filter(([kind]) => kind === 'responseBody').map(([, chunk]) => chunk as Buffer));
+		assert.equal(recorded.toString(), 'Unauthorized');
+		assert.deepEqual(exchange.events.at(-1), ['finish', 'upstream-error', `http://localhost:${dev.port} answered the WebSocket upgrade with "Unauthorized" (no HTTP status line) and closed the connection.`]);
 	});
 });
