@@ -197,11 +197,12 @@ export class DetailsPane {
 		return section;
 	}
 
-	private keyValues(section: HTMLElement, rows: Array<[string, string | undefined]>, raw = false): void {
+	/** A table of rows; a row's third element is its value cell's class (`prose`: a sentence, wrapped at spaces). */
+	private keyValues(section: HTMLElement, rows: Array<[string, string | undefined, string?]>, raw = false): void {
 		const table = h('table', { class: 'kv' });
-		for (const [key, value] of rows) {
+		for (const [key, value, valueClass] of rows) {
 			if (value === undefined) continue;
-			table.append(h('tr', {}, h('th', { text: raw ? visibleLine(key) : key, attrs: { scope: 'row' } }), h('td', { text: visibleLine(value) })));
+			table.append(h('tr', {}, h('th', { text: raw ? visibleLine(key) : key, attrs: { scope: 'row' } }), h('td', { class: valueClass, text: visibleLine(value) })));
 		}
 		section.append(table);
 	}
@@ -223,6 +224,8 @@ export class DetailsPane {
 
 	private renderHeaders(d: ExchangeDetails): void {
 		const s = d.summary;
+		// TLS Lens's note (a dev server's host check refused the name, say): first, where it is seen.
+		if (s.note) this.panel.append(h('div', { class: 'notice warning exchange-note', attrs: { role: 'note' } }, icon('warning'), h('span', { text: visibleLine(s.note) })));
 		const general = this.section('General');
 		this.keyValues(general, [
 			['URL', d.url || undefined],
@@ -232,6 +235,7 @@ export class DetailsPane {
 			['Protocol', d.request ? (d.request.httpVersion === '2' ? 'HTTP/2' : `HTTP/${d.request.httpVersion}`) + (s.kind === 'websocket' ? ' (WebSocket)' : '') : undefined],
 			['Client', d.client],
 			['Error', d.error],
+			['TLS Lens', s.note || undefined, 'prose'],
 		]);
 		this.headersSection('Response headers', d.response?.headers, d.response?.rewritten);
 		this.headersSection('Request headers', d.request?.headers);

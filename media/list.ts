@@ -22,6 +22,8 @@ interface Column {
 	readonly label: string;
 	readonly cell: (s: ExchangeSummary) => string;
 	readonly title?: (s: ExchangeSummary) => string;
+	/** Whether the cell shows the note marker after its text (the row has a note from TLS Lens). */
+	readonly marked?: (s: ExchangeSummary) => boolean;
 }
 
 function statusText(s: ExchangeSummary): string {
@@ -46,8 +48,15 @@ function stateTitle(s: ExchangeSummary): string {
 	return s.error ? visibleLine(s.error) : '';
 }
 
+/** What the Status cell says on hover: TLS Lens's note first, when there is one, then the state. */
+function statusTitle(s: ExchangeSummary): string {
+	const state = stateTitle(s);
+	if (!s.note) return state;
+	return state ? `${visibleLine(s.note)}\n${state}` : visibleLine(s.note);
+}
+
 const COLUMNS: readonly Column[] = [
-	{ key: 'status', label: 'Status', cell: statusText, title: stateTitle },
+	{ key: 'status', label: 'Status', cell: statusText, title: statusTitle, marked: (s) => Boolean(s.note) },
 	{ key: 'method', label: 'Method', cell: (s) => visibleLine(s.method) },
 	{ key: 'host', label: 'Host', cell: (s) => visibleLine(s.host) },
 	{ key: 'path', label: 'Path', cell: (s) => visibleLine(s.kind === 'tls-error' ? s.error ?? 'handshake failed' : s.path), title: (s) => visibleLine(s.kind === 'tls-error' ? s.error ?? '' : s.path) },
@@ -56,6 +65,21 @@ const COLUMNS: readonly Column[] = [
 	{ key: 'size', label: 'Size', cell: (s) => s.kind === 'tls-error' ? '' : s.kind === 'websocket' ? `${s.messages ?? 0} msg` : formatBytes(s.size), title: (s) => s.kind === 'websocket' ? formatBytes(s.size) : `${s.size} bytes` },
 	{ key: 'time', label: 'Time', cell: timeText, title: (s) => s.state === 'closed-by-client' ? stateTitle(s) : '' },
 ];
+
+/**
+ * A cell with the note marker: its text (cut with an ellipsis when narrow) and a warning codicon that
+ * always stays in view. The marker is an image named for screen readers; the note is the cell's title.
+ */
+function fillMarked(cell: HTMLDivElement, text: string): void {
+	const current = cell.firstElementChild;
+	if (current?.classList.contains('cell-text') && cell.lastElementChild?.classList.contains('note-marker')) {
+		if (current.textContent !== text) current.textContent = text;
+		return;
+	}
+	cell.replaceChildren(
+		h('span', { class: 'cell-text', text }),
+		h('span', { class: 'codicon codicon-warning note-marker', attrs: { role: 'img', 'aria-label': 'TLS Lens note' } }));
+}
 
 interface RowElement {
 	readonly element: HTMLDivElement;
@@ -244,12 +268,13 @@ export class VirtualList {
 		re.element.dataset.id = String(s.id);
 		// A stream the client closed (EventSource.close(), an aborted fetch) ended normally: not red.
 		const failed = s.state === 'aborted' || s.state === 'upstream-error' || s.state === 'tls-error';
-		re.element.className = `row${re.selected ? ' selected' : ''}${s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}`;
+		re.element.className = `row${re.selected ? ' selected' : ''}${s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}${s.note ? ' noted' : ''}`;
 		for (let c = 0; c < COLUMNS.length; c++) {
 			const column = COLUMNS[c];
 			const cell = re.cells[c];
 			const text = column.cell(s);
-			if (cell.textContent !== text) cell.textContent = text;
+			if (column.marked?.(s)) fillMarked(cell, text);
+			else if (cell.firstElementChild !== null || cell.textContent !== text) cell.textContent = text;
 			const title = column.title?.(s);
 			if (title) cell.title = title;
 			else if (cell.title) cell.removeAttribute('title');

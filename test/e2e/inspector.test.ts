@@ -404,7 +404,95 @@ describe('Traffic inspector in the VS Code UI', function () {
 			await site.close();
 		}
 	});
+
+	it('shows TLS Lens\'s note on a row and in its details: Vite refusing app.test, as its host-check watcher noted it', async () => {
+		await setTheme(page, app, 'Default Dark Modern');
+		writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${vite.port}` });
+		if (frame === undefined) {
+			// Run on its own (--grep): open the inspector and start on the configured target.
+			await page.locator('.statusbar-item').filter({ hasText: /^\s*TLS\s*$/ }).waitFor({ timeout: 60_000 });
+			await runCommand(page, 'TLS Lens: Open Traffic Inspector');
+			frame = await inspectorFrame(page);
+			await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
+		}
+		port = await proxyPort(page, vite.port);
+		await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+		await setFilter('');
+
+		// The app as usual on localhost; then the same Vite asked for app.test, a name its host check refuses.
+		const appPage = await appContext.newPage();
+		await appPage.goto(`https://localhost:${port}/`);
+		await appPage.locator('#info').filter({ hasText: 'TLS Lens demo' }).waitFor({ timeout: 20_000 });
+		await appPage.close();
+		assert.equal(await getWithHost(port, `app.test:${port}`, '/'), 403);
+		assert.equal(await getWithHost(port, `app.test:${port}`, '/src/main.js'), 403);
+		const refused = (p: RegExp) => rows().filter({ hasText: 'app.test' }).filter({ has: frame.locator('.col-path', { hasText: p }) });
+		await refused(/^\/src\/main\.js$/).filter({ has: frame.locator('.col-status', { hasText: /^403$/ }) }).waitFor({ timeout: 10_000 });
+		// The refusal, recognised in the response: TLS Lens notes it on the exchange (and warns once).
+		const note = 'Vite refused the name app.test (its host check): add app.test to server.allowedHosts in vite.config (or astro.config), or turn on rewriteHost so TLS Lens sends it its own host.';
+		await refused(/^\/$/).click();
+		await tab('Headers').click();
+		await frame.locator('.details-title').filter({ hasText: `app.test:${port}/` }).waitFor();
+
+		// The row: 403 followed by the marker, the note on hover, its classes kept.
+		const row = refused(/^\/$/);
+		await row.locator('.col-status .note-marker').waitFor({ timeout: 10_000 });
+		const status = row.locator('.col-status');
+		assert.equal(await status.textContent(), '403');
+		assert.equal(await status.getAttribute('title'), note);
+		assert.equal(await row.locator('.note-marker').getAttribute('aria-label'), 'TLS Lens note');
+		assert.deepEqual((await row.getAttribute('class'))!.split(' ').sort(), ['error', 'noted', 'row', 'selected']);
+		await refused(/^\/src\/main\.js$/).locator('.note-marker').waitFor();
+		assert.equal(await refused(/^\/src\/main\.js$/).locator('.col-status').getAttribute('title'), note);
+		assert.equal(await rows().locator('.note-marker').count(), 2, 'no other row is marked');
+		// Its details: the note first on the Headers tab, as a notice, and in General as TLS Lens's row.
+		const notice = frame.locator('#tabpanel > .notice.warning[role="note"]');
+		await notice.waitFor({ timeout: 10_000 });
+		assert.equal(await notice.textContent(), note);
+		assert.equal(await frame.evaluate('document.getElementById("tabpanel").firstElementChild.classList.contains("exchange-note")'), true);
+		const general = frame.locator('table.kv tr').filter({ has: frame.locator('th', { hasText: /^TLS Lens$/ }) });
+		assert.equal(await general.locator('td').textContent(), note);
+		assert.equal(await frame.locator('table.kv th', { hasText: /^TLS Lens$/ }).count(), 1);
+
+		// Screenshots: the list with both refused rows (one selected) and the details, in every theme and narrow.
+		// (Each command is offered only when it would change something.)
+		await runCommand(page, 'View: Single Column Editor Layout');
+		if (await page.locator('.part.sidebar').isVisible()) { await runCommand(page, 'View: Close Primary Side Bar'); }
+		if (await page.locator('.part.auxiliarybar').isVisible()) { await runCommand(page, 'View: Toggle Secondary Side Bar Visibility'); }
+		if (await page.locator('.notification-toast').count() > 0) { await runCommand(page, 'Notifications: Clear All Notifications'); }
+		const shoot = async (name: string) => {
+			await notice.waitFor();
+			await page.waitForTimeout(500);
+			await page.screenshot({ path: path.join(output, `inspector-note-${name}.png`) });
+		};
+		try {
+			for (const [theme, name] of [['Default Dark Modern', 'dark'], ['Default Light Modern', 'light'], ['Default High Contrast', 'high-contrast']] as const) {
+				await setTheme(page, app, theme);
+				await shoot(name);
+			}
+			await setTheme(page, app, 'Default Dark Modern');
+			await page.setViewportSize({ width: 600, height: 820 });
+			await shoot('narrow-dark');
+			// Narrow, the marker still shows next to the status.
+			assert.ok(await row.locator('.note-marker').isVisible());
+			await setTheme(page, app, 'Default Light Modern');
+			await shoot('narrow-light');
+		} finally {
+			await page.setViewportSize({ width: 1400, height: 820 });
+			await setTheme(page, app, 'Default Dark Modern');
+		}
+	});
 });
+
+/** GET `p` through the proxy from this process, naming `host` in the Host header; resolves to the status. */
+function getWithHost(port: number, host: string, p: string): Promise<number> {
+	return new Promise((resolve, reject) => {
+		https.get({ host: 'localhost', servername: 'localhost', port, path: p, rejectUnauthorized: false, headers: { host } }, (res) => {
+			res.resume();
+			res.on('end', () => resolve(res.statusCode ?? 0));
+		}).on('error', reject);
+	});
+}
 
 /**
  * An app whose base URL is its own http://localhost:PORT: `/login` redirects there, and its page opens

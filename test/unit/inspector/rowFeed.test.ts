@@ -106,6 +106,30 @@ describe('inspector row feed (host side batching)', () => {
 		assert.deepEqual(events.flatMap((e) => e.removed), [recorder.id]);
 	});
 
+	it('sends a note attached to a finished exchange (store.annotate) as an update of its row, and in later snapshots', async () => {
+		feed.follow(store);
+		feed.start();
+		const id = record(store, '/refused', 403);
+		await until(() => events.some((e) => e.added.some((s) => s.id === id)));
+		assert.equal(events.flatMap((e) => e.added).find((s) => s.id === id)!.note, undefined);
+		events.length = 0;
+		const note = 'Vite refused the name app.test (its host check): add app.test to server.allowedHosts in vite.config (or astro.config), or turn on rewriteHost so TLS Lens sends it its own host.';
+		store.annotate(id, note);
+		await until(() => events.some((e) => e.updated.length > 0));
+		await sleep(150); // and once only
+		assert.deepEqual(events.map((e) => [e.reset, e.added.length, e.updated.map((s) => [s.id, s.status, s.state, s.note])]), [[false, 0, [[id, 403, 'completed', note]]]]);
+		// A webview that comes back (or reloads) gets it with the rest.
+		feed.stop();
+		events.length = 0;
+		feed.start();
+		assert.equal(events[0].added.find((s) => s.id === id)!.note, note);
+		// Gone exchanges are not annotated, and nothing is sent for them.
+		events.length = 0;
+		store.annotate(9999, note);
+		await sleep(150);
+		assert.equal(events.length, 0);
+	});
+
 	it('stops while the webview is away and resends everything when it comes back', async () => {
 		feed.follow(store);
 		feed.start();

@@ -121,6 +121,18 @@ describe('inspector details and body views', () => {
 		assert.equal(await exchangeDetails(store, 999), undefined);
 	});
 
+	it('details carry the note TLS Lens attached to an exchange after it finished (summary.note), verbatim', async () => {
+		const id = respond(store, [['content-type', 'text/html']], Buffer.from('Blocked request.'));
+		assert.equal((await exchangeDetails(store, id))!.summary.note, undefined);
+		store.annotate(id, 'first note');
+		const note = 'Vite refused the name app.test (its host check): add app.test to server.allowedHosts in vite.config (or astro.config).';
+		store.annotate(id, note); // replaces the first
+		const details = (await exchangeDetails(store, id))!;
+		assert.equal(details.summary.note, note);
+		assert.equal(details.summary.state, 'completed');
+		assert.equal(store.get(id)!.note, note);
+	});
+
 	it('prettyJson and hexDump edge cases', () => {
 		assert.equal(prettyJson(' { "a" : [ ] } '), '{\n  "a": []\n}');
 		assert.equal(prettyJson('"x\\\\"'), '"x\\\\"');
