@@ -1,6 +1,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertificateAuthority, IssuedCertificate } from './ca';
 import { parseHostName } from './names';
+import { SERVER_TLS_OPTIONS } from './tlsPolicy';
 
 /** A leaf ready for TLS: the issued certificate and a secure context built from it. */
 export interface ServedCertificate {
@@ -81,7 +82,7 @@ export class LeafIssuer {
 	private async issue(names: readonly string[]): Promise<ServedCertificate> {
 		const started = performance.now();
 		const issued = await this.ca.issue(names, this.now());
-		const context = createSecureContext({ cert: issued.certPem, key: issued.keyPem });
+		const context = createSecureContext({ ...SERVER_TLS_OPTIONS, cert: issued.certPem, key: issued.keyPem });
 		this.options.onIssued?.(issued, performance.now() - started);
 		return { issued, context };
 	}

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { CertificateAuthority, LeafIssuer } from '../certs';
+import { SERVER_TLS_OPTIONS } from '../certs/tlsPolicy';
 import type { CaptureSink } from '../capture/types';
 import { silentLogger, type Logger } from '../logger';
 import type { ProxyContext } from './context';
@@ -68,10 +69,6 @@ const DEFAULT_PORT = 8443;
 const DEFAULT_CAPTURE_BODY_LIMIT = 1024 * 1024;
 /** How often to retry port 0 when the free port on the first address is taken on another. */
 const PORT_ZERO_ATTEMPTS = 5;
-
-/** Node's default suites, with the TLS 1.3 ones in our order (see the server options). */
-const CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
-	...tls.DEFAULT_CIPHERS.split(':').filter((name) => !name.startsWith('TLS_'))].join(':');
 
 const kPeer = Symbol('tlsLens.peer');
 type WithPeer = { [kPeer]?: Peer };
@@ -175,12 +172,8 @@ export class ProxyServer {
 			cert: defaultCertificate.issued.certPem,
 			key: defaultCertificate.issued.keyPem,
 			SNICallback: options.issuer.sniCallback,
-			minVersion: 'TLSv1.2',
 			ALPNProtocols: ['h2', 'http/1.1'],
-			// AES-128-GCM first, chosen by us: as strong as a local dev loop needs, and the cheapest suite
-			// with AES-NI (what Go, and so Caddy, prefer too). Clients otherwise ask for AES-256 first.
-			ciphers: CIPHERS,
-			honorCipherOrder: true,
+			...SERVER_TLS_OPTIONS,
 			handshakeTimeout,
 		});
 		const plain = this.plain = new PlainHttpRedirects({ headersMs: headersTimeout, logger, capture: options.capture });
