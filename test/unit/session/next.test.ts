@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { decodeBody } from '../../../src/core/capture/bodyDecoding';
-import { detectHostCheck } from '../../../src/core/devServers';
+import { detectHostCheck, planHostCheckFix, watchHostChecks, type HostCheckRefusal } from '../../../src/core/devServers';
 import { ProxySession } from '../../../src/core/session';
 import type { Exchange } from '../../../src/shared/exchange';
 import { startNextDevServer, type NextDevServer } from '../../fixtures/nextDevServer';
@@ -120,6 +120,7 @@ describe('a real Next.js 16 dev server behind the proxy, in Chromium', function 
 	let browser: Browser;
 	let next: NextDevServer;
 	let session: ProxySession;
+	const refusals: HostCheckRefusal[] = [];
 
 	before(async function () {
 		this.timeout(90_000);
@@ -127,6 +128,7 @@ describe('a real Next.js 16 dev server behind the proxy, in Chromium', function 
 		({ browser, caDir } = await trustingChromium({ extraNames: ['app.test'], hostRules: ['app.test'] }));
 		next = await startNextDevServer(path.join(tempDir('tls-lens-next-'), 'app'));
 		session = await ProxySession.start({ target: next.port, port: 0, caDir, extraNames: ['app.test'] });
+		watchHostChecks(session.store!, { onRefusal: (refusal) => refusals.push(refusal) });
 	});
 	after(async () => {
 		await browser?.close();
@@ -194,6 +196,9 @@ describe('a real Next.js 16 dev server behind the proxy, in Chromium', function 
 				const refusal = detectHostCheck(exchange, body.body.toString('utf8'));
 				assert.deepEqual([refusal?.server, refusal?.host, refusal?.fix], ['next', 'app.test', "allowedDevOrigins: ['app.test']"]);
 			}
+			// The watcher the CLI and VS Code run: one report for the name, a note on every refused row.
+			await until(() => refused.every((exchange) => session.store!.get(exchange.id)?.note !== undefined), 'the notes on the refused rows');
+			assert.deepEqual(refusals.map((r) => [r.server, r.host, r.setting]), [['next', 'app.test', 'allowedDevOrigins']]);
 			assert.equal(new Set(refused.map((exchange) => exchange.request!.path)).size, 1, 'the client retried the same URL');
 			assert.ok(socketErrors.length >= 2, socketErrors.join('\n'));
 			assert.deepEqual(new Set(socketErrors), new Set(['Error during WebSocket handshake: net::ERR_INVALID_HTTP_RESPONSE']));
@@ -219,13 +224,17 @@ describe('a real Next.js 16 dev server behind the proxy, in Chromium', function 
 			].join('\n')), printed);
 			assert.equal(printed.split('Blocked cross-origin request').length - 1, 1, 'printed once');
 
-			// The fix Next names, in the project's next.config.mjs: Next notices and restarts by itself.
+			// The fix Next names, made in the project's next.config.mjs by the edit TLS Lens's Quick Fix
+			// applies (planHostCheckFix): Next notices and restarts by itself.
 			const mark = next.output().length;
 			const since = (): string => stripVTControlCharacters(next.output().slice(mark));
 			const config = path.join(next.dir, 'next.config.mjs');
 			const source = readFileSync(config, 'utf8');
 			assert.ok(source.includes('const nextConfig = {\n  /* config options here */\n};'), source);
-			writeFileSync(config, source.replace('/* config options here */', "/* config options here */\n  allowedDevOrigins: ['app.test'],"));
+			const plan = planHostCheckFix({ setting: 'allowedDevOrigins', host: 'app.test' }, source);
+			assert.ok(plan.ok && plan.edit, 'an edit');
+			assert.ok(plan.text.includes("const nextConfig = {\n  /* config options here */\n  allowedDevOrigins: ['app.test'],\n};"), plan.text);
+			writeFileSync(config, plan.text);
 			await until(() => /Ready in/.test(since()), 'Next to restart after the next.config.mjs edit', 30_000);
 			assert.match(since(), /^⚠ Found a change in next\.config\.mjs\. Restarting the server to apply the changes\.\.\.$/m);
 			const known = new Set(sockets(session, authority).map((exchange) => exchange.id));
