@@ -12,6 +12,15 @@ export function chromiumPath(env = process.env) {
 	return env.CHROMIUM_PATH || '/usr/bin/chromium';
 }
 
+/**
+ * The testssl.sh that test/unit/proxy/tlsScan.test.ts runs (keep the two rules the same): Debian
+ * (package testssl.sh) and Fedora (package testssl) install it as `testssl`, Homebrew and upstream's
+ * checkout as `testssl.sh`.
+ */
+function testsslPath(env) {
+	return ['testssl', 'testssl.sh'].map((name) => findOnPath(name, env)).find(Boolean);
+}
+
 /** `name`'s path on `env.PATH` (or `name` itself when it is a path), or undefined. */
 export function findOnPath(name, env = process.env) {
 	const candidates = name.includes('/') ? [name] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name));
@@ -41,6 +50,7 @@ function install(debian, fedora, macos) {
 const SNAP_HINT = 'then export CHROMIUM_PATH=/snap/bin/chromium';
 const CHROME_MAC = '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome';
 
+// [tool, what needs it, how to install it, how to find it (default: `tool` on PATH)]
 const testTools = [
 	['openssl', 'certificate checks in the unit tests', install('sudo apt-get install openssl', 'sudo dnf install openssl', 'brew install openssl@3')],
 	['curl', 'HTTPS requests in the unit tests', install('sudo apt-get install curl', 'sudo dnf install curl', 'brew install curl')],
@@ -48,6 +58,7 @@ const testTools = [
 	// upstream's own build exists.
 	['mkcert', 'mkcert CA interop tests', install('sudo apt-get install mkcert', 'sudo dnf install mkcert (Fedora 42+; older: go install filippo.io/mkcert@latest)', 'brew install mkcert')],
 	['certutil', 'NSS trust store tests', install('sudo apt-get install libnss3-tools', 'sudo dnf install nss-tools', 'brew install nss')],
+	['testssl.sh', 'TLS scan of the proxy in the unit tests', install('sudo apt-get install testssl.sh', 'sudo dnf install testssl', 'brew install testssl'), testsslPath],
 ];
 
 /**
@@ -153,8 +164,8 @@ function checkBrowser(env) {
  * Checks what `purpose` needs and prints one line to stderr (through `log`) per missing tool: the tool,
  * what needs it, and how to install it on Debian/Ubuntu, Fedora and macOS. Returns the missing ones
  * (empty: all present).
- * - `test`: openssl, curl, mkcert, certutil, Chromium where `launchChromium` looks for it, Firefox ESR
- *   where the Firefox test looks for it; and, while the
+ * - `test`: openssl, curl, mkcert, certutil, testssl.sh (as `testssl` or `testssl.sh`), Chromium where
+ *   `launchChromium` looks for it, Firefox ESR where the Firefox test looks for it; and, while the
  *   test VS Code is not installed yet, python3, make, g++ and the GSSAPI headers to build it.
  * - `start`: a desktop `code` on PATH, or else a browser and (cache not installed yet) the same build tools.
  * Tools are looked up on `env.PATH`; whether the test VS Code is installed is decided by
@@ -164,8 +175,8 @@ export function checkPrerequisites(purpose, { env = process.env, log = (line) =>
 	if (purpose !== 'test' && purpose !== 'start') { throw new Error(`unknown purpose ${JSON.stringify(purpose)}: 'test' or 'start'`); }
 	const result = [];
 	if (purpose === 'test') {
-		for (const [name, neededFor, how] of testTools) {
-			if (!findOnPath(name, env)) { result.push(missing(name, neededFor, how)); }
+		for (const [name, neededFor, how, find = (e) => findOnPath(name, e)] of testTools) {
+			if (!find(env)) { result.push(missing(name, neededFor, how)); }
 		}
 		result.push(...checkChromium(env), ...checkFirefox(env));
 		if (!testVscodeInstalled()) { result.push(...checkBuildTools(env)); }

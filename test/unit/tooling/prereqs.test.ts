@@ -54,6 +54,7 @@ function check(purpose: string, env: NodeJS.ProcessEnv): { status: number | null
 const line = {
 	mkcert: 'missing mkcert (mkcert CA interop tests): Debian/Ubuntu: sudo apt-get install mkcert · Fedora: sudo dnf install mkcert (Fedora 42+; older: go install filippo.io/mkcert@latest) · macOS: brew install mkcert',
 	certutil: 'missing certutil (NSS trust store tests): Debian/Ubuntu: sudo apt-get install libnss3-tools · Fedora: sudo dnf install nss-tools · macOS: brew install nss',
+	testssl: 'missing testssl.sh (TLS scan of the proxy in the unit tests): Debian/Ubuntu: sudo apt-get install testssl.sh · Fedora: sudo dnf install testssl · macOS: brew install testssl',
 	chromium: (where: string) => `missing chromium at ${where} (browser tests: NSS trust, HSTS, the VS Code UI; CHROMIUM_PATH picks another build): `
 		+ 'Debian/Ubuntu: sudo apt-get install chromium (Ubuntu: sudo snap install chromium, then export CHROMIUM_PATH=/snap/bin/chromium) · '
 		+ 'Fedora: sudo dnf install chromium, then export CHROMIUM_PATH=/usr/bin/chromium-browser · '
@@ -70,7 +71,7 @@ describe('prerequisite check (scripts/prereqs.mjs)', function () {
 
 	it('test: one line per missing tool, exit 1; the build tools are not asked for once the test VS Code is installed', () => {
 		const result = check('test', { PATH: binWith(['openssl', 'curl']), CHROMIUM_PATH: '/nonexistent/chromium', TLS_LENS_TEST_CACHE: cache(true) });
-		assert.deepEqual(result.lines, [line.mkcert, line.certutil, line.chromium('CHROMIUM_PATH=/nonexistent/chromium')]);
+		assert.deepEqual(result.lines, [line.mkcert, line.certutil, line.testssl, line.chromium('CHROMIUM_PATH=/nonexistent/chromium')]);
 		assert.equal(result.status, 1);
 		assert.equal(result.stdout, '');
 	});
@@ -82,9 +83,21 @@ describe('prerequisite check (scripts/prereqs.mjs)', function () {
 		assert.equal(result.status, 1);
 	});
 
+	it('test: testssl.sh counts as `testssl` (Debian, Fedora) or as `testssl.sh` (Homebrew, upstream)', () => {
+		const env = { CHROMIUM_PATH: real('chromium'), TLS_LENS_TEST_CACHE: cache(true) };
+		const tools = ['openssl', 'curl', 'mkcert', 'certutil'];
+		assert.deepEqual(check('test', { ...env, PATH: binWith(tools) }).lines, [line.testssl]);
+		assert.deepEqual(check('test', { ...env, PATH: binWith([...tools, 'testssl']) }).lines, []);
+		const homebrew = binWith(tools);
+		symlinkSync(real('testssl'), path.join(homebrew, 'testssl.sh'));
+		const result = check('test', { ...env, PATH: homebrew });
+		assert.deepEqual(result.lines, []);
+		assert.equal(result.status, 0);
+	});
+
 	it('test on a cold cache: also what building the test VS Code needs', () => {
 		const dir = cache(false);
-		const result = check('test', { PATH: binWith(['openssl', 'curl', 'mkcert', 'certutil', 'python3']), CHROMIUM_PATH: real('chromium'), TLS_LENS_TEST_CACHE: dir });
+		const result = check('test', { PATH: binWith(['openssl', 'curl', 'mkcert', 'certutil', 'testssl', 'python3']), CHROMIUM_PATH: real('chromium'), TLS_LENS_TEST_CACHE: dir });
 		assert.deepEqual(result.lines, [line.make(dir), line.gxx(dir)]);
 		assert.equal(result.status, 1);
 	});
@@ -132,7 +145,7 @@ describe('prerequisite check (scripts/prereqs.mjs)', function () {
 		const logged: string[] = [];
 		const absent = checkPrerequisites('test', { env: { PATH: binWith(['openssl', 'curl', 'mkcert']), CHROMIUM_PATH: '/nonexistent/chromium' }, log: (l) => logged.push(l) });
 		// This process's cache may be cold or not: compare what does not depend on it.
-		assert.deepEqual(absent.slice(0, 2).map((m) => m.tool), ['certutil', 'chromium at CHROMIUM_PATH=/nonexistent/chromium']);
+		assert.deepEqual(absent.slice(0, 3).map((m) => m.tool), ['certutil', 'testssl.sh', 'chromium at CHROMIUM_PATH=/nonexistent/chromium']);
 		assert.deepEqual(absent[0].install, { debian: 'sudo apt-get install libnss3-tools', fedora: 'sudo dnf install nss-tools', macos: 'brew install nss' });
 		assert.deepEqual(logged, absent.map((m) => m.line));
 		assert.throws(() => checkPrerequisites('deploy' as 'test'), /unknown purpose "deploy"/);
