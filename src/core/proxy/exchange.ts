@@ -29,7 +29,7 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 	/** The exchange is over for the client (completed, failed or aborted): later upstream events are moot. */
 	done = false;
 	/** The dev server's response head has been passed on to the client. */
-	private responseStarted = false;
+	private started = false;
 	protected connection: UpstreamConnection | undefined = undefined;
 	private retried = false;
 	private requestEnded = false;
@@ -45,6 +45,11 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 		readonly authority: string | undefined,
 		private readonly body: RequestBody,
 	) { }
+
+	/** The dev server's response head has been passed on to the client: an error can no longer be answered cleanly. */
+	get responseStarted(): boolean {
+		return this.started;
+	}
 
 	/** Sends the request head upstream; a body follows through requestData()/endRequest(). */
 	start(): void {
@@ -122,7 +127,7 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 			this.connection?.abort();
 			return;
 		}
-		this.responseStarted = true;
+		this.started = true;
 		this.respond(head, framing);
 	}
 
@@ -146,9 +151,11 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 	upstreamError(error: NodeJS.ErrnoException, reused: boolean): void {
 		this.connection = undefined;
 		if (this.done) { return; }
-		if (this.responseStarted) {
+		if (this.started) {
 			this.reset();
-			this.end('upstream-error', `${this.proxy.endpoint.display} closed the connection in the middle of the response.`);
+			// An invalid body (HPE_*) says what was wrong with it; anything else is a connection that broke.
+			const reason = error.code?.startsWith('HPE_') ? `${error.message}; the response was cut off.` : `${this.proxy.endpoint.display} closed the connection in the middle of the response.`;
+			this.end('upstream-error', reason);
 			return;
 		}
 		// A kept-alive socket the dev server had closed: resend once on a fresh one, if that is safe.

@@ -90,6 +90,11 @@ class Http1Connection implements Http1Owner {
 	private exchange: Http1Exchange | undefined = undefined;
 	private bodyRemaining = 0;
 	private decoder: ChunkedDecoder | undefined = undefined;
+	/**
+	 * Payload of a chunked body decoded before its request went upstream (see startRequest), or
+	 * undefined once it has: views into the client's read, which is not reused.
+	 */
+	private early: Buffer[] | undefined = undefined;
 	/** Reading is paused (backpressure from the dev server, or a pipelined request waiting). */
 	private paused = false;
 	private clientName: string | undefined = undefined;
@@ -231,6 +236,12 @@ class Http1Connection implements Http1Owner {
 		} else if (framing.kind === 'chunked') {
 			this.state = State.Body;
 			this.decoder = new ChunkedDecoder((data) => this.requestData(data));
+			if (offset < chunk.length) {
+				// Body bytes came with the head: decoded (readBody, next) before anything goes upstream, so that
+				// malformed framing there is refused with nothing sent to the dev server.
+				this.early = [];
+				return offset;
+			}
 		} else {
 			this.state = State.Waiting;
 		}
@@ -245,11 +256,14 @@ class Http1Connection implements Http1Owner {
 				offset = decoder.push(chunk, offset);
 			} catch (error) {
 				if (!(error instanceof HttpParseError)) { throw error; }
-				// The request was forwarded in part: no clean answer is possible any more.
-				this.exchange?.clientAborted(`The client sent a malformed chunked request body (${error.message}).`);
-				this.socket.destroy();
-				this.state = State.Closed;
+				this.badBody(error);
 				return chunk.length;
+			}
+			const early = this.early;
+			if (early !== undefined) {
+				this.early = undefined;
+				this.exchange!.start();
+				for (const data of early) { this.requestData(data); }
 			}
 			if (decoder.done) { this.bodyDone(); }
 			return offset;
@@ -262,7 +276,32 @@ class Http1Connection implements Http1Owner {
 		return offset + take;
 	}
 
+	/**
+	 * A malformed chunked request body: 400 and close while no response has begun (the dev server got
+	 * nothing when the error came with the head, else a request it sees cut off), else the connection
+	 * is cut, since the response cannot end cleanly.
+	 */
+	private badBody(error: HttpParseError): void {
+		const exchange = this.exchange;
+		this.exchange = undefined;
+		this.decoder = undefined;
+		this.early = undefined;
+		const answering = exchange !== undefined && exchange.responseStarted;
+		exchange?.clientAborted(`The client sent a malformed chunked request body (${error.message}).`);
+		if (answering) {
+			this.state = State.Closed;
+			this.socket.destroy();
+		} else {
+			this.reject(400, `Malformed chunked request body: ${error.message}.`);
+		}
+	}
+
 	private requestData(data: Buffer): void {
+		const early = this.early;
+		if (early !== undefined) {
+			early.push(data);
+			return;
+		}
 		const exchange = this.exchange;
 		if (exchange !== undefined && !exchange.requestData(data)) { this.pause(); }
 	}

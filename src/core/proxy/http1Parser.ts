@@ -74,10 +74,13 @@ const SP = 0x20;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const SEMICOLON = 0x3b;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const EQUALS = 0x3d;
 
 // Character classes by byte, one bit each.
 const TCHAR = 1;
-/** HTAB, SP, VCHAR and obs-text: what a field value, a reason phrase or a chunk extension may hold. */
+/** HTAB, SP, VCHAR and obs-text: what a field value, a reason phrase or a quoted-pair's second byte may be. */
 const TEXT = 2;
 /** VCHAR (0x21-0x7E): what a request-target may hold. */
 const VCHAR = 4;
@@ -405,8 +408,27 @@ const enum State {
 	Size,
 	/** SP/HTAB after the size: BWS, which must lead to `;` (RFC 9112 §7.1.1). */
 	SizeSpace,
-	/** Skipping a chunk extension up to the CR. */
-	Extension,
+	// Chunk extensions, RFC 9112 §7.1.1:
+	//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+	//   chunk-ext-name = token; chunk-ext-val = token / quoted-string
+	/** After `;`: BWS, then the first byte of a name. */
+	ExtNameStart,
+	/** In a name: more token bytes, `=`, `;`, BWS or the CR. */
+	ExtName,
+	/** BWS after a name: must lead to `=` or `;`. */
+	ExtNameSpace,
+	/** After `=`: BWS, then a token or a quoted string. */
+	ExtValueStart,
+	/** In a token value: more token bytes, `;`, BWS or the CR. */
+	ExtToken,
+	/** In a quoted string, after the opening DQUOTE. */
+	ExtQuoted,
+	/** After a backslash in a quoted string: the escaped byte. */
+	ExtQuotedPair,
+	/** Just after a quoted string's closing DQUOTE: `;`, BWS or the CR. */
+	ExtQuotedEnd,
+	/** BWS after a value: must lead to `;`. */
+	ExtValueSpace,
 	/** The LF ending the size line. */
 	SizeLf,
 	Data,
@@ -423,7 +445,11 @@ const enum State {
 }
 
 /**
- * Incremental decoder of a chunked body (RFC 9112 §7.1): chunk-size (hex, reject overflow beyond 2^53 and more than 16 hex digits), chunk extensions (skipped, bounded length), CRLF, data, CRLF, ..., last-chunk "0", optional trailer fields (skipped, bounded total size), final CRLF.
+ * Incremental decoder of a chunked body (RFC 9112 §7.1): chunk-size (hex, reject overflow beyond 2^53 and more than 16 hex digits), chunk extensions (validated, dropped, bounded length), CRLF, data, CRLF, ..., last-chunk "0", optional trailer fields (skipped, bounded total size), final CRLF.
+ *
+ * Extensions must follow §7.1.1's grammar: `;` and a token name, optionally `=` and a token or a
+ * quoted string (quoted-pairs allowed), with BWS around `;` and `=` but not before the CR. Anything
+ * else is 400, as llhttp refuses it too: `2;` (no name), a CR inside a quoted string, `a=` (no value).
  *
  * Extensions may take 16 KiB over the whole body (like Node), so that tiny chunks with long
  * extensions cannot make the proxy read without end; trailers may take {@link MAX_HEAD_BYTES}.
@@ -481,7 +507,7 @@ export class ChunkedDecoder {
 						this.state = State.SizeLf;
 					} else if (c === SEMICOLON) {
 						this.extension();
-						this.state = State.Extension;
+						this.state = State.ExtNameStart;
 					} else if (c === SP || c === HTAB) {
 						this.extension();
 						this.state = State.SizeSpace;
@@ -493,18 +519,108 @@ export class ChunkedDecoder {
 				case State.SizeSpace:
 					this.extension();
 					if (c === SEMICOLON) {
-						this.state = State.Extension;
+						this.state = State.ExtNameStart;
 					} else if (c !== SP && c !== HTAB) {
 						// `5 \r\n`: whitespace is only allowed before an extension, and parsers disagree on it.
 						throw this.fail('invalid chunk size');
 					}
 					break;
-				case State.Extension:
+				case State.ExtNameStart:
+					this.extension();
+					if (CLASSES[c] & TCHAR) {
+						this.state = State.ExtName;
+					} else if (c !== SP && c !== HTAB) {
+						// `2;\r\n`, `2;;a`, `2;=b`: an extension without a name.
+						throw this.fail('empty chunk extension name');
+					}
+					break;
+				case State.ExtName:
 					if (c === CR) {
 						this.state = State.SizeLf;
+						break;
+					}
+					this.extension();
+					if (c === EQUALS) {
+						this.state = State.ExtValueStart;
+					} else if (c === SEMICOLON) {
+						this.state = State.ExtNameStart;
+					} else if (c === SP || c === HTAB) {
+						this.state = State.ExtNameSpace;
+					} else if (!(CLASSES[c] & TCHAR)) {
+						throw this.fail('invalid character in chunk extension name');
+					}
+					break;
+				case State.ExtNameSpace:
+					this.extension();
+					if (c === EQUALS) {
+						this.state = State.ExtValueStart;
+					} else if (c === SEMICOLON) {
+						this.state = State.ExtNameStart;
+					} else if (c !== SP && c !== HTAB) {
+						// Whitespace before the CR included: BWS only ever precedes `=` or `;`.
+						throw this.fail('invalid character after chunk extension name');
+					}
+					break;
+				case State.ExtValueStart:
+					this.extension();
+					if (c === DQUOTE) {
+						this.state = State.ExtQuoted;
+					} else if (CLASSES[c] & TCHAR) {
+						this.state = State.ExtToken;
+					} else if (c !== SP && c !== HTAB) {
+						throw this.fail('invalid chunk extension value');
+					}
+					break;
+				case State.ExtToken:
+					if (c === CR) {
+						this.state = State.SizeLf;
+						break;
+					}
+					this.extension();
+					if (c === SEMICOLON) {
+						this.state = State.ExtNameStart;
+					} else if (c === SP || c === HTAB) {
+						this.state = State.ExtValueSpace;
+					} else if (!(CLASSES[c] & TCHAR)) {
+						throw this.fail('invalid character in chunk extension value');
+					}
+					break;
+				case State.ExtQuoted:
+					this.extension();
+					if (c === DQUOTE) {
+						this.state = State.ExtQuotedEnd;
+					} else if (c === BACKSLASH) {
+						this.state = State.ExtQuotedPair;
+					} else if (!(CLASSES[c] & TEXT)) {
+						// CR, LF and other controls: a quoted string never ends a line (`2;a="x\r\n` is not a size line).
+						throw this.fail('invalid character in chunk extension quoted string');
+					}
+					break;
+				case State.ExtQuotedPair:
+					this.extension();
+					if (!(CLASSES[c] & TEXT)) { throw this.fail('invalid character in chunk extension quoted string'); }
+					this.state = State.ExtQuoted;
+					break;
+				case State.ExtQuotedEnd:
+					if (c === CR) {
+						this.state = State.SizeLf;
+						break;
+					}
+					this.extension();
+					if (c === SEMICOLON) {
+						this.state = State.ExtNameStart;
+					} else if (c === SP || c === HTAB) {
+						this.state = State.ExtValueSpace;
 					} else {
-						this.extension();
-						if (!(CLASSES[c] & TEXT)) { throw this.fail('invalid character in chunk extension'); }
+						throw this.fail('invalid character after chunk extension quoted string');
+					}
+					break;
+				case State.ExtValueSpace:
+					this.extension();
+					if (c === SEMICOLON) {
+						this.state = State.ExtNameStart;
+					} else if (c !== SP && c !== HTAB) {
+						throw this.fail('invalid character after chunk extension value');
 					}
 					break;
 				case State.SizeLf:

@@ -62,6 +62,8 @@ export class UpstreamConnection implements ChunkHolder {
 	private remaining = 0;
 	/** The pooled buffer of the read being processed. */
 	private slot: ReadSlot | undefined = undefined;
+	/** While a chunked body that came with its head is checked before the head goes on: the payload views so far. */
+	private early: Buffer[] | undefined = undefined;
 
 	/**
 	 * `pooledReads`: the socket was created with an `onread` buffer from a ReadPool whose callback
@@ -187,8 +189,32 @@ export class UpstreamConnection implements ChunkHolder {
 					if (framing.kind === 'close' || head.statusCode === 101) { this.keepAlive = false; }
 					this.state = framing.kind === 'length' ? State.Length : framing.kind === 'chunked' ? State.Chunked : framing.kind === 'close' ? State.Close : State.Done;
 					if (framing.kind === 'length') { this.remaining = framing.length; }
-					if (framing.kind === 'chunked') { this.decoder = new ChunkedDecoder((data) => this.sink?.upstreamData(data)); }
+					let early: Buffer[] | undefined;
+					if (framing.kind === 'chunked') {
+						const decoder = this.decoder = new ChunkedDecoder((data) => this.chunkData(data));
+						if (offset < chunk.length) {
+							// The body bytes that came with the head are decoded before the head goes on, so that
+							// malformed framing in them (the whole body, for a small response) gets a clean 502.
+							early = this.early = [];
+							try {
+								offset = decoder.push(chunk, offset);
+							} catch (error) {
+								this.early = undefined;
+								this.fail(httpError(`The dev server sent an invalid chunked body: ${(error as Error).message}`), true);
+								return;
+							}
+							this.early = undefined;
+						}
+					}
 					sink!.upstreamHead(head, framing);
+					if (early !== undefined) {
+						// Views into this read: still valid, and held like any other (see hold()).
+						for (let k = 0; k < early.length && this.sink !== undefined; k++) { this.sink.upstreamData(early[k]); }
+						if (this.decoder!.done && this.sink !== undefined) {
+							this.complete(offset < chunk.length);
+							return;
+						}
+					}
 					if (this.state === State.Done && this.sink !== undefined) {
 						this.complete(offset < chunk.length);
 						return;
@@ -230,6 +256,16 @@ export class UpstreamConnection implements ChunkHolder {
 					return;
 			}
 			if (this.sink === undefined) { return; }
+		}
+	}
+
+	/** A chunked body's payload bytes: to the sink, or kept while the first read's framing is checked. */
+	private chunkData(data: Buffer): void {
+		const early = this.early;
+		if (early !== undefined) {
+			early.push(data);
+		} else {
+			this.sink?.upstreamData(data);
 		}
 	}
 

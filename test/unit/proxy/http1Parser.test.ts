@@ -388,6 +388,26 @@ describe('proxy: HTTP/1 parser, chunked bodies', () => {
 		['CR not followed by LF after the data', '3\r\nabc\rX'],
 		['a control byte in an extension', '3;a\x01\r\nabc\r\n0\r\n\r\n'],
 		['bare LF in an extension', '3;a\nabc\r\n0\r\n\r\n'],
+		// RFC 9112 §7.1.1's grammar, as llhttp enforces it.
+		['an empty extension', '2;\r\nab\r\n0\r\n\r\n'],
+		['an empty extension after BWS', '2; \r\nab\r\n0\r\n\r\n'],
+		['an empty extension between two', '2;a;;b\r\nab\r\n0\r\n\r\n'],
+		['an extension without a name', '2;=b\r\nab\r\n0\r\n\r\n'],
+		['an empty extension on the last chunk', '0;\r\n\r\n'],
+		['a CR inside an unterminated quoted string', '2;a="x\r\nab\r\n0\r\n\r\n'],
+		['a bare LF inside a quoted string', '2;a="x\ny"\r\nab\r\n0\r\n\r\n'],
+		['a NUL inside a quoted string', '2;a="x\0y"\r\nab\r\n0\r\n\r\n'],
+		['a CR escaped inside a quoted string', '2;a="x\\\r\nab\r\n0\r\n\r\n'],
+		['a separator in an extension name', '2;a@b=c\r\nab\r\n0\r\n\r\n'],
+		['a quoted extension name', '2;"a"=b\r\nab\r\n0\r\n\r\n'],
+		['an empty extension value', '2;a=\r\nab\r\n0\r\n\r\n'],
+		['a separator in a token value', '2;a=b@c\r\nab\r\n0\r\n\r\n'],
+		['bytes after a quoted value', '2;a="b"c\r\nab\r\n0\r\n\r\n'],
+		['whitespace before the CR after a name', '2;a \r\nab\r\n0\r\n\r\n'],
+		['whitespace before the CR after a value', '2;a=b\t\r\nab\r\n0\r\n\r\n'],
+		['two names without a semicolon', '2;a b\r\nab\r\n0\r\n\r\n'],
+		['two values', '2;a=b=c\r\nab\r\n0\r\n\r\n'],
+		['obs-text in an extension name', '2;\xe9=b\r\nab\r\n0\r\n\r\n'],
 		['an oversized size line', `3;${'x'.repeat(16 * 1024)}\r\nabc\r\n0\r\n\r\n`],
 		['extensions over 16 KiB in total', `${`1;${'x'.repeat(1000)}\r\na\r\n`.repeat(17)}0\r\n\r\n`],
 		['a trailer with bare LF', '0\r\nX: y\n\r\n'],
@@ -406,6 +426,19 @@ describe('proxy: HTTP/1 parser, chunked bodies', () => {
 			assertStatus(() => decode([...bytes].map((byte) => Buffer.from([byte]))), 400, `${what}, byte by byte`);
 		});
 	}
+
+	it('accepts chunk extensions by RFC 9112 §7.1.1: token names, token or quoted values, BWS around ; and =, quoted-pairs', () => {
+		const accepted = [
+			'2;a\r\n', '2;a=b\r\n', '2;a=b;c;d="e"\r\n', '2 ;a\r\n', '2\t; a = b ;\tc\r\n', '2;a="" \t;b\r\n',
+			'2;a="x;y=z\\"q\\\\ \t\xe9"\r\n', '2;a="\\\xe9\\\t"\r\n', '2;!#$%&\'*+-.^_`|~09azAZ=!#$%&\'*+-.^_`|~09azAZ\r\n',
+		];
+		for (const line of accepted) {
+			const wire = Buffer.from(`${line}ab\r\n0${line.slice(1)}\r\nnext`, 'latin1');
+			assert.deepEqual(decode([wire]), { payload: 'ab', results: [wire.length - 4], done: true }, JSON.stringify(line));
+			const byByte = decode([...wire.subarray(0, wire.length - 4)].map((byte) => Buffer.from([byte])));
+			assert.deepEqual([byByte.payload, byByte.done], ['ab', true], `${JSON.stringify(line)}, byte by byte`);
+		}
+	});
 
 	it('stays failed after an error', () => {
 		const decoder = new ChunkedDecoder(() => { });

@@ -1,0 +1,373 @@
+import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
+import { delay, makeCa, memoryLogger, waitFor, type TestCa } from './helpers';
+
+/*
+ * What the proxy's HTTP/1.1 parser refuses, seen from outside: exact bytes over TLS from a client, and
+ * exact bytes from a dev server on raw sockets. Each refusal is checked on both sides: what the client
+ * gets (status, and whether the connection closes) and what the dev server receives (nothing, for a
+ * refused request) or what happens to its connection (dropped, for a refused response).
+ */
+
+/** One response as the client read it. */
+interface Answer {
+	readonly status: number;
+	readonly head: string;
+	readonly body: string;
+	/** From the client's last write to the response head's arrival. */
+	readonly ms: number;
+}
+
+/** A TLS client (ALPN http/1.1) that writes raw bytes and reads the proxy's responses. */
+class Client {
+	private data = Buffer.alloc(0);
+	private ended = false;
+	private wake: () => void = () => { };
+	private writtenAt = 0;
+	private headAt = 0;
+	readonly closed: Promise<void>;
+
+	private constructor(readonly socket: tls.TLSSocket) {
+		socket.on('data', (chunk: Buffer) => {
+			this.data = Buffer.concat([this.data, chunk]);
+			this.wake();
+		});
+		socket.on('error', () => { });
+		this.closed = new Promise((resolve) => socket.once('close', () => {
+			this.ended = true;
+			this.wake();
+			resolve();
+		}));
+	}
+
+	static connect(ca: TestCa, port: number): Promise<Client> {
+		return new Promise((resolve, reject) => {
+			const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.caPem, ALPNProtocols: ['http/1.1'] }, () => {
+				socket.removeListener('error', reject);
+				resolve(new Client(socket));
+			});
+			socket.once('error', reject);
+		});
+	}
+
+	get isClosed(): boolean {
+		return this.ended;
+	}
+
+	/** What arrived and was not read as a response. */
+	get unread(): string {
+		return this.data.toString('latin1');
+	}
+
+	write(bytes: string | Buffer): Promise<void> {
+		this.writtenAt = performance.now();
+		return new Promise((resolve, reject) => this.socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, (error) => (error ? reject(error) : resolve())));
+	}
+
+	/** The next response (Content-Length or chunked body); throws when the connection closes first. */
+	async response(): Promise<Answer> {
+		const headEnd = await this.until(() => {
+			const at = this.data.indexOf('\r\n\r\n');
+			if (at >= 0 && this.headAt === 0) { this.headAt = performance.now(); }
+			return at < 0 ? undefined : at;
+		}, 'a response head');
+		const ms = this.headAt - this.writtenAt;
+		this.headAt = 0;
+		const head = this.data.toString('latin1', 0, headEnd);
+		const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
+		assert.ok(status >= 100, `bad status line in ${JSON.stringify(head)}`);
+		this.data = this.data.subarray(headEnd + 4);
+		const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+		let body: string;
+		if (length !== null) {
+			const size = Number(length[1]);
+			await this.until(() => (this.data.length >= size ? true : undefined), `${size} body bytes`);
+			body = this.data.toString('latin1', 0, size);
+			this.data = this.data.subarray(size);
+		} else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+			const decoded = await this.until(() => decodeChunked(this.data), 'the end of a chunked body');
+			body = decoded.body;
+			this.data = this.data.subarray(decoded.end);
+		} else {
+			body = '';
+		}
+		return { status, head, body, ms };
+	}
+
+	/** Whether the proxy closes the connection within `ms`. */
+	closesWithin(ms: number): Promise<boolean> {
+		return Promise.race([this.closed.then(() => true), delay(ms).then(() => false)]);
+	}
+
+	destroy(): void {
+		this.socket.destroy();
+	}
+
+	private async until<T>(check: () => T | undefined, what: string): Promise<T> {
+		for (;;) {
+			const result = check();
+			if (result !== undefined) { return result; }
+			if (this.ended) { throw new Error(`the connection closed before ${what}; unread: ${JSON.stringify(this.unread.slice(0, 300))}`); }
+			await new Promise<void>((resolve) => { this.wake = resolve; });
+		}
+	}
+}
+
+/** A chunked body at the start of `data` (no extensions, as the proxy sends them), or undefined while incomplete. */
+function decodeChunked(data: Buffer): { body: string; end: number } | undefined {
+	let pos = 0;
+	let body = '';
+	for (;;) {
+		const lineEnd = data.indexOf('\r\n', pos);
+		if (lineEnd < 0) { return undefined; }
+		const line = data.toString('latin1', pos, lineEnd);
+		assert.match(line, /^[0-9a-f]+$/, 'a chunk-size line as the proxy writes it');
+		const size = parseInt(line, 16);
+		pos = lineEnd + 2;
+		if (size === 0) { break; }
+		if (data.length < pos + size + 2) { return undefined; }
+		body += data.toString('latin1', pos, pos + size);
+		pos += size + 2;
+	}
+	if (data.length < pos + 2) { return undefined; }
+	assert.equal(data.toString('latin1', pos, pos + 2), '\r\n', 'no trailers');
+	return { body, end: pos + 2 };
+}
+
+/** What a {@link RawDevServer} answers to a request path: bytes written at once, or pieces written with pauses between. */
+type Answering = string | { readonly pieces: readonly string[]; readonly pauseMs: number };
+
+/**
+ * A dev server on raw sockets. It records every byte it receives, answers requests by path from
+ * `answers` (404 otherwise) once their body is complete, and counts the connections the proxy closed.
+ */
+class RawDevServer {
+	/** Every byte received, over all connections, in order. */
+	received = '';
+	/** Request lines received, in order. */
+	readonly requests: string[] = [];
+	connections = 0;
+	/** Connections the proxy ended or reset (not by this server). */
+	closedByProxy = 0;
+	private readonly sockets = new Set<net.Socket>();
+	private constructor(private readonly server: net.Server, private readonly answers: Readonly<Record<string, Answering>>) { }
+
+	static async start(answers: Readonly<Record<string, Answering>>): Promise<RawDevServer> {
+		const server = net.createServer();
+		const dev = new RawDevServer(server, answers);
+		server.on('connection', (socket) => dev.serve(socket));
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		return dev;
+	}
+
+	get target(): string {
+		return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+	}
+
+	close(): Promise<void> {
+		for (const socket of this.sockets) { socket.destroy(); }
+		return new Promise((resolve) => this.server.close(() => resolve()));
+	}
+
+	private serve(socket: net.Socket): void {
+		this.connections++;
+		this.sockets.add(socket);
+		let buffer = '';
+		let closing = false;
+		socket.on('error', () => { });
+		socket.on('end', () => {
+			if (!closing) { this.closedByProxy++; }
+			socket.destroy();
+		});
+		socket.on('close', () => this.sockets.delete(socket));
+		socket.on('data', (chunk: Buffer) => {
+			const text = chunk.toString('latin1');
+			this.received += text;
+			buffer += text;
+			for (;;) {
+				const headEnd = buffer.indexOf('\r\n\r\n');
+				if (headEnd < 0) { return; }
+				const head = buffer.slice(0, headEnd);
+				let end = headEnd + 4;
+				if (/\r\ntransfer-encoding: chunked/i.test(head)) {
+					const last = buffer.indexOf('\r\n0\r\n\r\n', headEnd);
+					if (last < 0) { return; }
+					end = last + 7;
+				} else {
+					end += Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+					if (buffer.length < end) { return; }
+				}
+				buffer = buffer.slice(end);
+				const line = head.slice(0, head.indexOf('\r\n'));
+				this.requests.push(line);
+				const answer = this.answers[line.split(' ')[1]] ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n';
+				if (typeof answer === 'string') {
+					socket.write(answer, 'latin1');
+				} else {
+					void (async () => {
+						for (const piece of answer.pieces) {
+							if (socket.destroyed) { return; }
+							socket.write(piece, 'latin1');
+							await delay(answer.pauseMs);
+						}
+					})();
+				}
+				if (/\r\nconnection: close/i.test(head)) {
+					closing = true;
+					socket.end();
+				}
+			}
+		});
+	}
+}
+
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+
+describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev server)', function () {
+	this.timeout(20_000);
+	let ca: TestCa;
+	let dev: RawDevServer;
+	let proxy: ProxyServer;
+	let port: number;
+	let logs: string[];
+
+	before(async () => {
+		ca = await makeCa();
+		dev = await RawDevServer.start({
+			'/hello': OK,
+			'/ext-empty': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n',
+			'/ext-cr-in-quotes': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="x\r\nab\r\n0\r\n\r\n',
+			'/ext-valid': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e" ; f\r\nab\r\n1 ;g = h\r\nc\r\n0;last\r\n\r\n',
+			'/ext-late': { pieces: ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n', '2;\r\ncd\r\n0\r\n\r\n'], pauseMs: 100 },
+		});
+		logs = [];
+		// The default 30 s head timeout: a refusal that waits for it shows.
+		const options: ProxyOptions = { target: dev.target, issuer: ca.issuer, ca: ca.stored.ca, port: 0, logger: memoryLogger(logs) };
+		proxy = new ProxyServer(options);
+		({ port } = await proxy.start());
+	});
+	after(async () => {
+		await proxy?.stop();
+		await dev?.close();
+	});
+
+	/** Sends `bytes` on a new connection; expects `status` at once and the connection closed, with nothing for the dev server. */
+	async function refused(bytes: string, status: number): Promise<Answer> {
+		const before = dev.received.length;
+		const client = await Client.connect(ca, port);
+		try {
+			await client.write(bytes);
+			const answer = await client.response();
+			assert.equal(answer.status, status, answer.head);
+			assert.match(answer.head, /\r\nConnection: close(\r\n|$)/);
+			assert.ok(await client.closesWithin(1000), 'the proxy closes the connection');
+			assert.equal(client.unread, '', 'nothing after the refusal');
+			await delay(50);
+			assert.equal(dev.received.slice(before), '', 'nothing reached the dev server');
+			return answer;
+		} finally {
+			client.destroy();
+		}
+	}
+
+	/** Requests `path` on a new connection; expects a 502 and the dev server's connection dropped, and the client connection still usable. */
+	async function badGateway(path: string, message: RegExp): Promise<void> {
+		const closedBefore = dev.closedByProxy;
+		const client = await Client.connect(ca, port);
+		try {
+			await client.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n`);
+			const answer = await client.response();
+			assert.equal(answer.status, 502, answer.head + answer.body);
+			assert.match((JSON.parse(answer.body) as { message: string }).message, message);
+			assert.ok(answer.ms < 1000, `the 502 took ${answer.ms} ms`);
+			await waitFor(() => dev.closedByProxy > closedBefore, 2000, 'the dev server connection dropped');
+			await client.write('GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+			assert.deepEqual([(await client.response()).body, client.isClosed], ['hello', false], 'the client connection goes on');
+		} finally {
+			client.destroy();
+		}
+	}
+
+	afterEach(async () => {
+		// Whatever the previous test did, the proxy serves a plain request, and the dev server sees it.
+		const client = await Client.connect(ca, port);
+		try {
+			const seen = dev.requests.length;
+			await client.write('GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+			assert.equal((await client.response()).body, 'hello');
+			assert.equal(dev.requests.length, seen + 1);
+		} finally {
+			client.destroy();
+		}
+	});
+
+	describe('chunk extensions (RFC 9112 §7.1.1)', () => {
+		const upload = (sizeLine: string): string => `POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n${sizeLine}\r\nab\r\n0\r\n\r\n`;
+
+		it('refuses a request with an empty chunk extension (2;) with 400, sending nothing upstream', async () => {
+			const answer = await refused(upload('2;'), 400);
+			assert.match(answer.body, /empty chunk extension name/);
+		});
+
+		it('refuses a request with a CR inside an unterminated quoted extension value with 400, sending nothing upstream', async () => {
+			await refused(upload('2;a="x'), 400);
+			await refused(upload('2;a=""x'), 400);
+			await refused(upload('2;a='), 400);
+		});
+
+		it('refuses a malformed extension in a later chunk with 400, and the dev server sees its request cut off', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				const closedBefore = dev.closedByProxy;
+				const before = dev.received.length;
+				await client.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n2;ok=1\r\nab\r\n');
+				await waitFor(() => dev.received.length > before, 2000, 'the request head upstream');
+				await client.write('2;\r\ncd\r\n0\r\n\r\n');
+				const answer = await client.response();
+				assert.equal(answer.status, 400);
+				assert.ok(await client.closesWithin(1000), 'closed');
+				await waitFor(() => dev.closedByProxy > closedBefore, 2000, 'the dev server connection dropped');
+				const sent = dev.received.slice(before);
+				assert.ok(sent.endsWith('\r\n\r\n2\r\nab\r\n'), `the dev server got the first chunk only, without its extension: ${JSON.stringify(sent)}`);
+			} finally {
+				client.destroy();
+			}
+		});
+
+		it('accepts token and quoted extensions with BWS, and forwards the body without them', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				const before = dev.received.length;
+				await client.write('POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e" ; f\r\nab\r\n1 ;g = h\r\nc\r\n0;last\r\n\r\n');
+				assert.equal((await client.response()).body, 'hello');
+				const sent = dev.received.slice(before);
+				assert.ok(sent.endsWith('\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n'), JSON.stringify(sent));
+				await client.write('GET /ext-valid HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				assert.equal((await client.response()).body, 'abc');
+			} finally {
+				client.destroy();
+			}
+		});
+
+		it('answers 502 to a response with an empty chunk extension, or a CR inside a quoted one, and drops the dev server connection', async () => {
+			await badGateway('/ext-empty', /invalid chunked body: empty chunk extension name/);
+			await badGateway('/ext-cr-in-quotes', /invalid chunked body: invalid character in chunk extension quoted string/);
+			assert.match(logs.join('\n'), /warn \[proxy\] .* answered with a response that is not valid HTTP\/1\.1: The dev server sent an invalid chunked body/);
+		});
+
+		it('cuts off a response whose malformed extension comes after the head was passed on, and drops the dev server connection', async () => {
+			const closedBefore = dev.closedByProxy;
+			const client = await Client.connect(ca, port);
+			try {
+				await client.write('GET /ext-late HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				await assert.rejects(client.response(), /the connection closed before the end of a chunked body/);
+				assert.match(client.unread, /^2\r\nab\r\n$/, 'the first chunk arrived; the body never ends');
+				await waitFor(() => dev.closedByProxy > closedBefore, 2000, 'the dev server connection dropped');
+			} finally {
+				client.destroy();
+			}
+		});
+	});
+});
