@@ -71,7 +71,6 @@ const HTAB = 0x09;
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
-const COMMA = 0x2c;
 const COLON = 0x3a;
 const SEMICOLON = 0x3b;
 const DQUOTE = 0x22;
@@ -264,7 +263,7 @@ export function parseResponseHead(head: string): ResponseHead {
 interface FramingFields {
 	/** Content-Length field(s) present. */
 	hasLength: boolean;
-	/** Their value; -1 when invalid or when the fields disagree. */
+	/** Its value; -1 when invalid or when there is more than one field. */
 	length: number;
 	/** Transfer-Encoding field(s) present. */
 	hasCoding: boolean;
@@ -277,31 +276,26 @@ interface FramingFields {
 }
 
 /**
- * A Content-Length value: 1*DIGIT, or a list of identical ones ("5, 5", which RFC 9110 §8.6 lets a
- * recipient take as 5). -1 for anything else: empty, non-digits, differing values, above 2^53 - 1.
+ * A Content-Length value: 1*DIGIT (OWS is already trimmed off field values). -1 for anything else:
+ * empty, non-digits, a list ("5, 5"), above 2^53 - 1.
+ *
+ * RFC 9110 §8.6 lets a recipient take a list of identical values as one, but llhttp (Node's server and
+ * client) refuses lists and repeated fields, and so does this parser: forwarding either as sent would
+ * hand the next parser a message that it may frame differently, and normalising gains nothing, since
+ * no dev server that Node can talk to sends them.
  */
 function parseContentLength(value: string): number {
 	const length = value.length;
-	let result = -1;
-	let i = 0;
-	for (;;) {
-		while (i < length && isOws(value.charCodeAt(i))) { i++; }
-		const start = i;
-		let n = 0;
-		for (; i < length; i++) {
-			const digit = value.charCodeAt(i) - 0x30;
-			if (digit < 0 || digit > 9) { break; }
-			n = n * 10 + digit;
-			// Checked per digit, so n stays exact up to here and a 400-digit value cannot reach Infinity.
-			if (n > Number.MAX_SAFE_INTEGER) { return -1; }
-		}
-		if (i === start || (result !== -1 && n !== result)) { return -1; }
-		result = n;
-		while (i < length && isOws(value.charCodeAt(i))) { i++; }
-		if (i === length) { return result; }
-		if (value.charCodeAt(i) !== COMMA) { return -1; }
-		i++;
+	if (length === 0) { return -1; }
+	let n = 0;
+	for (let i = 0; i < length; i++) {
+		const digit = value.charCodeAt(i) - 0x30;
+		if (digit < 0 || digit > 9) { return -1; }
+		n = n * 10 + digit;
+		// Checked per digit, so n stays exact up to here and a 400-digit value cannot reach Infinity.
+		if (n > Number.MAX_SAFE_INTEGER) { return -1; }
 	}
+	return n;
 }
 
 /** Whether `value[start..end)` is `chunked`, in any case, without allocating a lower-cased copy. */
@@ -341,9 +335,8 @@ function framingFields(rawHeaders: readonly string[]): FramingFields {
 		const name = rawHeaders[i];
 		// Length first: most names are neither, and toLowerCase then runs for almost none of them.
 		if (name.length === 14 && name.toLowerCase() === 'content-length') {
-			const length = parseContentLength(rawHeaders[i + 1]);
-			// Every further field must repeat the first's value; once invalid, the whole stays invalid.
-			fields.length = length !== -1 && (!fields.hasLength || length === fields.length) ? length : -1;
+			// A second Content-Length field is invalid even with the same value (llhttp: "Duplicate Content-Length").
+			fields.length = fields.hasLength ? -1 : parseContentLength(rawHeaders[i + 1]);
 			fields.hasLength = true;
 		} else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
 			fields.hasCoding = true;
@@ -354,7 +347,7 @@ function framingFields(rawHeaders: readonly string[]): FramingFields {
 }
 
 /**
- * Body framing of a request (RFC 9112 §6): Transfer-Encoding whose final coding is chunked -> chunked; Content-Length -> length (0 -> none); neither -> none. Throws HttpParseError 400 for: both TE and CL (request smuggling guard), invalid CL (non-digits, empty, too big for Number.MAX_SAFE_INTEGER), several CL fields/values that differ (identical repeats like "5, 5" are ok), TE present whose final coding is not chunked, chunked applied more than once; 501 for a transfer coding other than chunked in the list (e.g. gzip, chunked) -- your call whether that is 501 or accepted; document it. Header names compare case-insensitively.
+ * Body framing of a request (RFC 9112 §6): Transfer-Encoding whose final coding is chunked -> chunked; Content-Length -> length (0 -> none); neither -> none. Throws HttpParseError 400 for: both TE and CL (request smuggling guard), invalid CL (non-digits, empty, too big for Number.MAX_SAFE_INTEGER), more than one CL field or value (even identical ones like "5, 5": see parseContentLength), TE present whose final coding is not chunked, chunked applied more than once; 501 for a transfer coding other than chunked in the list (e.g. gzip, chunked) -- your call whether that is 501 or accepted; document it. Header names compare case-insensitively.
  *
  * Decisions: `gzip, chunked` (or any coding besides chunked, `identity` included) is 501, as RFC
  * 9112 §6.1 asks of a server that does not implement the coding: the proxy only removes chunked, and
@@ -380,7 +373,7 @@ export function requestFraming(rawHeaders: readonly string[]): Framing {
 }
 
 /**
- * Body framing of a response to a request with `requestMethod` (RFC 9112 §6.3): HEAD, 1xx, 204, 304 -> none; TE with final chunked -> chunked; TE otherwise -> close; valid CL -> length (0 -> none); invalid or conflicting CL -> throws HttpParseError(400); nothing -> close.
+ * Body framing of a response to a request with `requestMethod` (RFC 9112 §6.3): HEAD, 1xx, 204, 304 -> none; TE with final chunked -> chunked; TE otherwise -> close; valid CL -> length (0 -> none); invalid or repeated CL (as in requests) -> throws HttpParseError(400); nothing -> close.
  *
  * Also: a 2xx to CONNECT is none (§6.3 rule 2: the connection becomes a tunnel). Transfer-Encoding
  * overrides Content-Length (§6.3 rule 3), which is then not validated; a caller forwarding the

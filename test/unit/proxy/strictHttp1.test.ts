@@ -241,6 +241,8 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			'/ext-cr-in-quotes': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="x\r\nab\r\n0\r\n\r\n',
 			'/ext-valid': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e" ; f\r\nab\r\n1 ;g = h\r\nc\r\n0;last\r\n\r\n',
 			'/ext-late': { pieces: ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n', '2;\r\ncd\r\n0\r\n\r\n'], pauseMs: 100 },
+			'/cl-twice': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
+			'/cl-list': 'HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello',
 		});
 		logs = [];
 		// The default 30 s head timeout: a refusal that waits for it shows.
@@ -368,6 +370,37 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			} finally {
 				client.destroy();
 			}
+		});
+	});
+
+	describe('Content-Length (refused when repeated or a list, as llhttp does)', () => {
+		it('refuses a request with two Content-Length fields, equal ones too, with 400, sending nothing upstream', async () => {
+			await refused('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello', 400);
+			await refused('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!', 400);
+		});
+
+		it('refuses a request with a Content-Length list ("5, 5") with 400, sending nothing upstream', async () => {
+			const answer = await refused('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5, 5\r\n\r\nhello', 400);
+			assert.match(answer.body, /invalid Content-Length/);
+		});
+
+		it('forwards a single Content-Length as sent', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				const before = dev.received.length;
+				await client.write('POST /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello');
+				assert.equal((await client.response()).body, 'hello');
+				const sent = dev.received.slice(before);
+				assert.equal(sent.match(/content-length/gi)?.length, 1, sent);
+				assert.match(sent, /\r\nContent-Length: 5\r\n[^]*\r\n\r\nhello$/);
+			} finally {
+				client.destroy();
+			}
+		});
+
+		it('answers 502 to a response with two Content-Length fields or a list, and drops the dev server connection', async () => {
+			await badGateway('/cl-twice', /invalid response: invalid Content-Length/);
+			await badGateway('/cl-list', /invalid response: invalid Content-Length/);
 		});
 	});
 });
