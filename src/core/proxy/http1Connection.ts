@@ -197,6 +197,11 @@ class Http1Connection implements Http1Owner {
 		const proxy = this.proxy;
 		const socket = this.socket;
 		const facts = scanConnectionFacts(head);
+		if (facts.hosts > 1) {
+			// RFC 9112 §3.2: MUST answer 400. Which one would the dev server (or its host check) read?
+			this.reject(400, 'The request has more than one Host header.');
+			return -1;
+		}
 		if (facts.upgrade !== undefined) {
 			// The socket leaves this connection for good: WebSocket bytes are piped, not parsed.
 			this.detach();
@@ -401,6 +406,8 @@ interface ConnectionFacts {
 	/** The protocol of an upgrade request (`Connection: upgrade` with `Upgrade`), else undefined. */
 	readonly upgrade: string | undefined;
 	readonly expectContinue: boolean;
+	/** How many Host fields the request has. */
+	readonly hosts: number;
 }
 
 function scanConnectionFacts(head: RequestHead): ConnectionFacts {
@@ -410,12 +417,15 @@ function scanConnectionFacts(head: RequestHead): ConnectionFacts {
 	let upgradeToken = false;
 	let upgrade: string | undefined;
 	let expectContinue = false;
+	let hosts = 0;
 	for (let i = 0; i < raw.length; i += 2) {
 		const name = raw[i];
-		// Only three names matter here; their lengths rule out nearly every other header cheaply.
-		if (name.length !== 10 && name.length !== 7 && name.length !== 6) { continue; }
+		// Only four names matter here; their lengths rule out nearly every other header cheaply.
+		if (name.length !== 10 && name.length !== 7 && name.length !== 6 && name.length !== 4) { continue; }
 		const lower = name.toLowerCase();
-		if (lower === 'connection') {
+		if (lower === 'host') {
+			hosts++;
+		} else if (lower === 'connection') {
 			for (const token of raw[i + 1].toLowerCase().split(',')) {
 				const trimmed = token.trim();
 				if (trimmed === 'close') { close = true; } else if (trimmed === 'keep-alive') { keepAliveToken = true; } else if (trimmed === 'upgrade') { upgradeToken = true; }
@@ -430,6 +440,7 @@ function scanConnectionFacts(head: RequestHead): ConnectionFacts {
 		keepAlive: !close && (head.httpVersion === '1.1' || keepAliveToken),
 		upgrade: upgradeToken ? upgrade : undefined,
 		expectContinue,
+		hosts,
 	};
 }
 

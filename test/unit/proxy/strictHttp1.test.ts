@@ -403,4 +403,18 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			await badGateway('/cl-list', /invalid response: invalid Content-Length/);
 		});
 	});
+
+	describe('Host (RFC 9112 §3.2)', () => {
+		it('refuses a request with two Host fields with 400, sending nothing upstream, the same names or not', async () => {
+			const answer = await refused('GET /hello HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n', 400);
+			assert.match(answer.body, /more than one Host header/);
+			await refused('GET /hello HTTP/1.1\r\nHost: localhost\r\nX: y\r\nhost: localhost\r\n\r\n', 400);
+			await refused('GET /hello HTTP/1.0\r\nHost: localhost\r\nHOST: localhost\r\n\r\n', 400);
+		});
+
+		it('refuses a WebSocket upgrade with two Host fields the same way', async () => {
+			await refused('GET /ws HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n'
+				+ 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 400);
+		});
+	});
 });
