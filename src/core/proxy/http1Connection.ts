@@ -184,7 +184,7 @@ class Http1Connection implements Http1Owner {
 		let framing: Framing;
 		try {
 			head = parseRequestHead(chunk.toString('latin1', offset, end - 4));
-			framing = requestFraming(head.rawHeaders);
+			framing = requestFraming(head.rawHeaders, head.httpVersion);
 		} catch (error) {
 			if (!(error instanceof HttpParseError)) { throw error; }
 			this.reject(error.status, error.message);

@@ -353,11 +353,13 @@ function framingFields(rawHeaders: readonly string[]): FramingFields {
  * 9112 §6.1 asks of a server that does not implement the coding: the proxy only removes chunked, and
  * the coding would have to be declared to the dev server again. The 400s (no final chunked, chunked
  * twice) are checked before it, since then the body's end cannot be known at all. An HTTP/1.0
- * request with Transfer-Encoding (faulty framing, §6.1) is for the caller, which knows the version.
+ * request (`httpVersion`) with any Transfer-Encoding is 400: §6.1 says its framing is faulty, and the
+ * proxy would forward it as HTTP/1.1 chunked. (llhttp accepts it; Node's server then reads it chunked.)
  */
-export function requestFraming(rawHeaders: readonly string[]): Framing {
+export function requestFraming(rawHeaders: readonly string[], httpVersion: '1.0' | '1.1' = '1.1'): Framing {
 	const fields = framingFields(rawHeaders);
 	if (fields.hasCoding) {
+		if (httpVersion === '1.0') { throw badRequest('Transfer-Encoding in an HTTP/1.0 request'); }
 		// RFC 9112 §6.1 lets a server drop Content-Length and go on; rejecting is what closes the smuggling door.
 		if (fields.hasLength) { throw badRequest('both Transfer-Encoding and Content-Length'); }
 		if (!fields.chunkedLast) { throw badRequest('final transfer coding is not chunked'); }

@@ -250,6 +250,14 @@ describe('proxy: HTTP/1 parser, body framing', () => {
 		['TE gzip then a chunked field', ['Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], 501],
 		['TE identity, chunked', ['Transfer-Encoding', 'identity, chunked'], 501],
 	];
+	it('refuses any Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1), and takes Content-Length there', () => {
+		for (const raw of [['Transfer-Encoding', 'chunked'], ['Transfer-Encoding', 'gzip, chunked'], ['Content-Length', '5', 'transfer-encoding', 'chunked']]) {
+			assertStatus(() => requestFraming(raw, '1.0'), 400, raw.join(': '));
+		}
+		assert.deepEqual(requestFraming(['Content-Length', '5'], '1.0'), length(5));
+		assert.deepEqual(requestFraming(['Transfer-Encoding', 'chunked'], '1.1'), chunked);
+	});
+
 	for (const [what, raw, expected] of requests) {
 		it(`request with ${what}: ${typeof expected === 'number' ? expected : expected.kind}`, () => {
 			if (typeof expected === 'number') {

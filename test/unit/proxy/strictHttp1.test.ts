@@ -417,4 +417,23 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 				+ 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 400);
 		});
 	});
+
+	describe('HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1)', () => {
+		it('refuses an HTTP/1.0 request with Transfer-Encoding: chunked with 400, sending nothing upstream', async () => {
+			const answer = await refused('POST /upload HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 400);
+			assert.match(answer.body, /Transfer-Encoding in an HTTP\/1\.0 request/);
+			await refused('POST /upload HTTP/1.0\r\nHost: localhost\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400);
+		});
+
+		it('forwards an HTTP/1.0 request with Content-Length', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				await client.write('POST /hello HTTP/1.0\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello');
+				assert.equal((await client.response()).body, 'hello');
+				assert.ok(await client.closesWithin(1000), 'an HTTP/1.0 connection closes after its response');
+			} finally {
+				client.destroy();
+			}
+		});
+	});
 });
