@@ -218,6 +218,9 @@ export function parseRequestHead(head: string): RequestHead {
 	let i = 0;
 	while (i < lineEnd && (CLASSES[b[i]] & TCHAR) !== 0) { i++; }
 	if (i === 0 || i === lineEnd || b[i] !== SP) { throw badRequest('invalid method'); }
+	// PRI is the HTTP/2 connection preface (RFC 9113 §3.4), never a request: an HTTP/2 client that took
+	// this connection for one, or a probe. Other unknown methods are tokens like any (RFC 9110 §9.1).
+	if (i === 3 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) { throw badRequest('HTTP/2 connection preface (PRI) on an HTTP/1.1 connection'); }
 	const method = head.slice(0, i);
 	const targetStart = ++i;
 	while (i < lineEnd && (CLASSES[b[i]] & VCHAR) !== 0) { i++; }

@@ -82,6 +82,8 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 		// Methods are case-sensitive tokens; which ones to serve is the caller's business.
 		assert.equal(parseRequestHead('get / HTTP/1.1').method, 'get');
 		assert.equal(parseRequestHead('M-SEARCH * HTTP/1.1').method, 'M-SEARCH');
+		assert.equal(parseRequestHead('PRIX * HTTP/1.1').method, 'PRIX');
+		assert.equal(parseRequestHead('pri * HTTP/1.1').method, 'pri', 'methods are case-sensitive: only PRI is the preface');
 	});
 
 	const rejected: Array<[string, string, number]> = [
@@ -130,6 +132,9 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 		['long version', 'GET / HTTP/1.10', 400],
 		['two-digit major', 'GET / HTTP/11.1', 400],
 		['other protocol', 'GET / HTTPS/1.1', 400],
+		['the PRI method', 'PRI * HTTP/1.1', 400],
+		['the HTTP/2 connection preface', 'PRI * HTTP/2.0', 400],
+		['the PRI method with another target', 'PRI / HTTP/1.1', 400],
 		['HTTP/2.0', 'GET / HTTP/2.0', 505],
 		['HTTP/3.0', 'GET / HTTP/3.0', 505],
 		['HTTP/0.9', 'GET / HTTP/0.9', 505],

@@ -436,4 +436,24 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			}
 		});
 	});
+
+	describe('methods', () => {
+		it('refuses PRI * HTTP/1.1 (the HTTP/2 preface) with 400 and closes, sending nothing upstream', async () => {
+			const answer = await refused('PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n', 400);
+			assert.match(answer.body, /HTTP\/2 connection preface/);
+			await refused('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400);
+		});
+
+		it('forwards an unknown method that is a valid token (RFC 9110 §9.1)', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				const seen = dev.requests.length;
+				await client.write('PURGE-ALL /hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				assert.equal((await client.response()).body, 'hello');
+				assert.equal(dev.requests[seen], 'PURGE-ALL /hello HTTP/1.1');
+			} finally {
+				client.destroy();
+			}
+		});
+	});
 });
