@@ -183,10 +183,18 @@ export class UpstreamConnection implements ChunkHolder {
 						return;
 					}
 					offset = end;
-					// 100 Continue, 102, 103 Early Hints: interim, the final response follows.
-					if (head.statusCode < 200 && head.statusCode !== 101) { continue; }
+					if (head.statusCode < 200) {
+						// Requests on these connections never ask to upgrade (WebSockets go through their own), so a 101
+						// would switch the connection to a protocol nobody asked for: a bad response, and the end of it.
+						if (head.statusCode === 101) {
+							this.fail(httpError('The dev server sent an invalid response: 101 Switching Protocols to a request that did not ask to upgrade'), true);
+							return;
+						}
+						// 100 Continue, 102, 103 Early Hints: interim, the final response follows.
+						continue;
+					}
 					this.readConnectionHeaders(head);
-					if (framing.kind === 'close' || head.statusCode === 101) { this.keepAlive = false; }
+					if (framing.kind === 'close') { this.keepAlive = false; }
 					this.state = framing.kind === 'length' ? State.Length : framing.kind === 'chunked' ? State.Chunked : framing.kind === 'close' ? State.Close : State.Done;
 					if (framing.kind === 'length') { this.remaining = framing.length; }
 					let early: Buffer[] | undefined;

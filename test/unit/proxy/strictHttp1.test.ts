@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
-import { delay, makeCa, memoryLogger, waitFor, type TestCa } from './helpers';
+import { delay, h2Request, makeCa, memoryLogger, waitFor, type TestCa } from './helpers';
 
 /*
  * What the proxy's HTTP/1.1 parser refuses, seen from outside: exact bytes over TLS from a client, and
@@ -243,6 +243,8 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			'/ext-late': { pieces: ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n', '2;\r\ncd\r\n0\r\n\r\n'], pauseMs: 100 },
 			'/cl-twice': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
 			'/cl-list': 'HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello',
+			'/switch': 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter',
+			'/continue-switch': 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
 		});
 		logs = [];
 		// The default 30 s head timeout: a refusal that waits for it shows.
@@ -454,6 +456,17 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			} finally {
 				client.destroy();
 			}
+		});
+	});
+
+	describe('101 Switching Protocols nobody asked for', () => {
+		it('answers 502 on a kept-alive HTTP/1.1 connection (and HTTP/2), and drops the dev server connection', async () => {
+			await badGateway('/switch', /answered, but not with valid HTTP\/1\.1: The dev server sent an invalid response: 101 Switching Protocols to a request that did not ask to upgrade/);
+			await badGateway('/continue-switch', /101 Switching Protocols to a request that did not ask to upgrade/);
+			const closedBefore = dev.closedByProxy;
+			const reply = await h2Request(ca, port, '/switch', { headers: { accept: 'application/json' } });
+			assert.equal(reply.status, 502);
+			await waitFor(() => dev.closedByProxy > closedBefore, 2000, 'the dev server connection dropped');
 		});
 	});
 });
