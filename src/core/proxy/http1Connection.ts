@@ -4,7 +4,7 @@ import type { ProxyContext } from './context';
 import { RequestBody } from './exchange';
 import { http1RequestHeaders, ownResponseHead, requestHeadText } from './headers';
 import { Http1Exchange, type Http1Owner } from './http1Exchange';
-import { ChunkedDecoder, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, requestFraming, type Framing, type RequestHead } from './http1Parser';
+import { ChunkedDecoder, findHeadEnd, hasBareLineBreak, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, requestFraming, type Framing, type RequestHead } from './http1Parser';
 import { clientAddress } from './tlsDetails';
 import { forwardUpgrade } from './webSocket';
 
@@ -87,6 +87,8 @@ class Http1Connection implements Http1Owner {
 	/** Unparsed bytes: a partial head, or pipelined requests waiting for the current response. */
 	private pending: Buffer | undefined = undefined;
 	private since = performance.now();
+	/** Bytes of the incomplete request head in `pending` already checked for bare CR/LF. */
+	private headChecked = 0;
 	private exchange: Http1Exchange | undefined = undefined;
 	private bodyRemaining = 0;
 	private decoder: ChunkedDecoder | undefined = undefined;
@@ -166,9 +168,16 @@ class Http1Connection implements Http1Owner {
 			if (offset === chunk.length) { return -1; }
 			this.state = State.Head;
 			this.since = performance.now();
+			this.headChecked = 0;
 		}
 		const end = findHeadEnd(chunk, offset);
 		if (end < 0) {
+			// A bare CR or LF means the head is malformed: refused now, rather than at the head timeout or size limit.
+			if (hasBareLineBreak(chunk, offset, offset + this.headChecked - 1)) {
+				this.reject(400, 'The request head has a bare CR or LF: lines must end in CRLF.');
+				return -1;
+			}
+			this.headChecked = chunk.length - offset;
 			if (chunk.length - offset > MAX_HEAD_BYTES) {
 				this.reject(431, 'The request headers are larger than 16 KiB.');
 			} else {

@@ -124,6 +124,28 @@ export function findHeadEnd(buf: Buffer, from: number): number {
 }
 
 /**
+ * Whether an incomplete head, `buf[start..]`, holds a bare LF (one not after a CR) or a bare CR (one
+ * followed by a byte other than LF), checked from `from` on (the caller passes the end of what it
+ * checked before, minus one, so that a CR that ended the previous read is looked at again).
+ *
+ * A head is only parsed once findHeadEnd finds its CRLFCRLF, which a head with bare line ends may
+ * never have: without this the caller would wait for the head timeout or the size limit to refuse
+ * it. Complete heads never need it (the parse checks every byte); only heads split over reads pay.
+ */
+export function hasBareLineBreak(buf: Buffer, start: number, from: number): boolean {
+	const length = buf.length;
+	for (let i = from > start ? from : start; i < length; i++) {
+		const c = buf[i];
+		if (c === LF) {
+			if (i === start || buf[i - 1] !== CR) { return true; }
+		} else if (c === CR) {
+			if (i + 1 < length && buf[i + 1] !== LF) { return true; }
+		}
+	}
+	return false;
+}
+
+/**
  * The head's bytes for the validation loops, which read a typed array at about twice the speed of
  * charCodeAt. Parsing is synchronous, so one buffer serves every call.
  */

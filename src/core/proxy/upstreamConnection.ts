@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ChunkHolder } from '../capture/types';
 import { ReadSlot } from './readPool';
-import { ChunkedDecoder, findHeadEnd, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type Framing, type ResponseHead } from './http1Parser';
+import { ChunkedDecoder, findHeadEnd, hasBareLineBreak, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type Framing, type ResponseHead } from './http1Parser';
 
 /**
  * What an exchange hears from its upstream connection, in order: `upstreamConnected`, `upstreamHead`,
@@ -58,6 +58,8 @@ export class UpstreamConnection implements ChunkHolder {
 	private requestDone = false;
 	private keepAlive = true;
 	private partial: Buffer | undefined = undefined;
+	/** Bytes of the incomplete response head in `partial` already checked for bare CR/LF. */
+	private headChecked = 0;
 	private decoder: ChunkedDecoder | undefined = undefined;
 	private remaining = 0;
 	/** The pooled buffer of the read being processed. */
@@ -92,6 +94,7 @@ export class UpstreamConnection implements ChunkHolder {
 		this.reused = reused;
 		this.requestDone = false;
 		this.keepAlive = true;
+		this.headChecked = 0;
 		this.state = State.Head;
 	}
 
@@ -164,6 +167,13 @@ export class UpstreamConnection implements ChunkHolder {
 					}
 					const end = findHeadEnd(chunk, offset);
 					if (end < 0) {
+						// Refused at once: a head with bare line ends may never get its CRLFCRLF.
+						if (hasBareLineBreak(chunk, offset, offset + this.headChecked - 1)) {
+							this.partial = undefined;
+							this.fail(httpError('The dev server sent an invalid response: bare CR or LF in the response head'), true);
+							return;
+						}
+						this.headChecked = chunk.length - offset;
 						if (chunk.length - offset > MAX_HEAD_BYTES) {
 							this.fail(httpError('The dev server sent a response head larger than 16 KiB.'), true);
 						} else {
@@ -173,6 +183,7 @@ export class UpstreamConnection implements ChunkHolder {
 						return;
 					}
 					this.partial = undefined;
+					this.headChecked = 0;
 					let head: ResponseHead;
 					let framing: Framing;
 					try {

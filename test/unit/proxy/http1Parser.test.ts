@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import {
-	ChunkedDecoder, chunkHeader, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead,
+	ChunkedDecoder, chunkHeader, findHeadEnd, hasBareLineBreak, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead,
 	requestFraming, responseFraming, type Framing,
 } from '../../../src/core/proxy/http1Parser';
 
@@ -516,6 +516,20 @@ describe('proxy: HTTP/1 parser, head end', () => {
 			const after = findHeadEnd(whole.subarray(0, text.length + 5), first.length - 3);
 			assert.equal(before === -1 ? after : before, text.length, `cut at ${cut}`);
 		}
+	});
+
+	it('finds a bare CR or LF in an incomplete head, from where the last check stopped', () => {
+		const bare = (text: string, start = 0, from = 0): boolean => hasBareLineBreak(Buffer.from(text, 'latin1'), start, from);
+		assert.equal(bare('GET / HTTP/1.1\r\nHost: x\r\nA: b'), false);
+		assert.equal(bare('GET / HTTP/1.1\r\nHost: x\r'), false, 'a CR at the end may be followed by its LF');
+		assert.equal(bare('GET / HTTP/1.1\nHost: x'), true, 'bare LF');
+		assert.equal(bare('GET / HTTP/1.1\r\nHost: x\r\n\n'), true, 'a bare LF after a CRLF');
+		assert.equal(bare('GET / HTTP/1.1\rHost: x'), true, 'bare CR');
+		assert.equal(bare('\nGET /'), true, 'an LF at the start has no CR before it');
+		assert.equal(bare('x\r\nGET /', 2), true, 'nor at `start`, whatever is before it');
+		assert.equal(bare('\r\nGET /', 0, 1), false, 'the CR before `from` is looked at for an LF at `from`');
+		assert.equal(bare('GET /\nA', 0, 6), false, 'bytes before `from` were checked already');
+		assert.equal(bare('GET /\rA', 0, 5), true, 'a CR at `from`, followed now');
 	});
 
 	it('takes pipelined requests apart with the head parser, framing and chunked decoder', () => {

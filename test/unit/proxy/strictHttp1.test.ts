@@ -244,6 +244,9 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			'/cl-twice': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
 			'/cl-list': 'HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello',
 			'/switch': 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter',
+			'/bare-lf': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nab',
+			'/bare-cr': 'HTTP/1.1 200 OK\rContent-Length: 2\r\rab',
+			'/bare-lf-late': { pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 2\r', '\n\n'], pauseMs: 100 },
 			'/continue-switch': 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
 		});
 		logs = [];
@@ -257,13 +260,18 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 		await dev?.close();
 	});
 
+	/** The next response on `client`, or a failure when none comes within `ms`. */
+	function answerWithin(client: Client, ms: number): Promise<Answer> {
+		return Promise.race([client.response(), delay(ms).then(() => { throw new Error(`no answer within ${ms} ms`); })]);
+	}
+
 	/** Sends `bytes` on a new connection; expects `status` at once and the connection closed, with nothing for the dev server. */
 	async function refused(bytes: string, status: number): Promise<Answer> {
 		const before = dev.received.length;
 		const client = await Client.connect(ca, port);
 		try {
 			await client.write(bytes);
-			const answer = await client.response();
+			const answer = await answerWithin(client, 3000);
 			assert.equal(answer.status, status, answer.head);
 			assert.match(answer.head, /\r\nConnection: close(\r\n|$)/);
 			assert.ok(await client.closesWithin(1000), 'the proxy closes the connection');
@@ -282,7 +290,7 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 		const client = await Client.connect(ca, port);
 		try {
 			await client.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\r\n`);
-			const answer = await client.response();
+			const answer = await answerWithin(client, 3000);
 			assert.equal(answer.status, 502, answer.head + answer.body);
 			assert.match((JSON.parse(answer.body) as { message: string }).message, message);
 			assert.ok(answer.ms < 1000, `the 502 took ${answer.ms} ms`);
@@ -467,6 +475,53 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			const reply = await h2Request(ca, port, '/switch', { headers: { accept: 'application/json' } });
 			assert.equal(reply.status, 502);
 			await waitFor(() => dev.closedByProxy > closedBefore, 2000, 'the dev server connection dropped');
+		});
+	});
+
+	describe('bare LF and bare CR line ends: refused as soon as they are seen', () => {
+		it('answers a request head with bare LFs or bare CRs with 400 in well under a second, sending nothing upstream', async () => {
+			for (const head of ['GET /hello HTTP/1.1\nHost: localhost\n\n', 'GET /hello HTTP/1.1\rHost: localhost\r\r', 'GET /hello HTTP/1.1\r\nHost: localhost\n\n',
+				'GET /hello HTTP/1.1\r\nHost: localhost\r\n\n', 'GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\r']) {
+				const answer = await refused(head, 400);
+				assert.ok(answer.ms < 500, `${JSON.stringify(head)}: 400 after ${answer.ms} ms`);
+				assert.match(answer.body, /bare CR or LF/);
+			}
+		});
+
+		it('refuses a bare CR or LF that arrives in a later read of the head at once, and not a CRLF split over reads', async () => {
+			for (const [first, second] of [['GET /hello HTTP/1.1\r\nHost: localhost\r', 'X: y\r\n\r\n'], ['GET /hello HTTP/1.1\r\nHost: localhost\r\n', '\n']]) {
+				const before = dev.received.length;
+				const client = await Client.connect(ca, port);
+				try {
+					await client.write(first);
+					assert.equal(await client.closesWithin(200), false, `${JSON.stringify(first)} is an incomplete head, not a bad one`);
+					await client.write(second);
+					const answer = await answerWithin(client, 3000);
+					assert.equal(answer.status, 400);
+					assert.ok(answer.ms < 500, `400 after ${answer.ms} ms`);
+					assert.ok(await client.closesWithin(1000), 'closed');
+					assert.equal(dev.received.slice(before), '', 'nothing reached the dev server');
+				} finally {
+					client.destroy();
+				}
+			}
+			const client = await Client.connect(ca, port);
+			try {
+				for (const piece of ['GET /hello HTTP/1.1\r', '\nHost: localhost\r', '\n\r', '\n']) {
+					await client.write(piece);
+					await delay(30);
+				}
+				assert.equal((await answerWithin(client, 3000)).body, 'hello', 'CRLFs split between reads are fine');
+			} finally {
+				client.destroy();
+			}
+		});
+
+		it('answers a response head with bare LFs or bare CRs with 502 in well under a second, and drops the dev server connection', async () => {
+			// badGateway checks the time too: the dev server keeps these connections open.
+			await badGateway('/bare-lf', /invalid response: bare CR or LF in the response head/);
+			await badGateway('/bare-cr', /invalid response: bare CR or LF in the response head/);
+			await badGateway('/bare-lf-late', /invalid response: bare CR or LF in the response head/);
 		});
 	});
 });
