@@ -109,8 +109,9 @@ class Http1Connection implements Http1Owner {
 		socket.on('data', onSocketData);
 		socket.on('drain', onSocketDrain);
 		socket.on('close', onSocketClose);
-		// Errors are followed by 'close', which cleans up.
-		socket.on('error', ignoreError);
+		// Not every error is followed by 'close' (a TLS error after the handshake is only emitted), so the
+		// handler ends the socket itself; 'close' then cleans up.
+		socket.on('error', onSocketError);
 	}
 
 	/** `ip:port` of the client, for capture (computed once per connection). */
@@ -404,7 +405,7 @@ class Http1Connection implements Http1Owner {
 		socket.removeListener('data', onSocketData);
 		socket.removeListener('drain', onSocketDrain);
 		socket.removeListener('close', onSocketClose);
-		socket.removeListener('error', ignoreError);
+		socket.removeListener('error', onSocketError);
 	}
 }
 
@@ -465,4 +466,6 @@ function onSocketClose(this: TLSSocket): void {
 	(this as Tagged)[kConnection].onClose();
 }
 
-function ignoreError(): void { }
+function onSocketError(this: TLSSocket): void {
+	this.destroy();
+}

@@ -369,6 +369,9 @@ function onDrain(this: Socket): void {
 }
 
 function onError(this: Socket, error: NodeJS.ErrnoException): void {
+	// Not every error destroys the socket (a TLS error after the handshake, on a TLS target, is only
+	// emitted): destroyed here, so that a socket the pool forgets is never left open.
+	this.destroy();
 	(this as Tagged)[kConnection].onClose(error);
 }
 

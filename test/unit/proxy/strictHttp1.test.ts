@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
 import { delay, h2Request, makeCa, memoryLogger, waitFor, type TestCa } from './helpers';
@@ -224,6 +225,25 @@ class RawDevServer {
 }
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+
+/** A TLS application-data record that no key decrypts: the peer's OpenSSL fails on it ("bad record mac"). */
+const BAD_RECORD = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x28]), Buffer.alloc(0x28, 0x41)]);
+
+/**
+ * A TLS socket over `raw` through a stream of our own, so that the test can stop feeding the TLS side
+ * (`cut`) and write bytes on the TCP connection underneath: what the peer's TLS layer then does with
+ * a broken record is seen, not what ours does with its alert.
+ */
+function bridge(raw: net.Socket): { duplex: Duplex; cut(): void } {
+	let feeding = true;
+	const duplex = new Duplex({
+		read() { },
+		write(chunk: Buffer, _encoding, callback) { raw.write(chunk, callback); },
+	});
+	raw.on('data', (chunk: Buffer) => { if (feeding) { duplex.push(chunk); } });
+	raw.on('error', () => { });
+	return { duplex, cut: () => { feeding = false; } };
+}
 
 describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev server)', function () {
 	this.timeout(20_000);
@@ -522,6 +542,74 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			await badGateway('/bare-lf', /invalid response: bare CR or LF in the response head/);
 			await badGateway('/bare-cr', /invalid response: bare CR or LF in the response head/);
 			await badGateway('/bare-lf-late', /invalid response: bare CR or LF in the response head/);
+		});
+	});
+
+	describe('socket errors end the socket', () => {
+		it('closes a client connection whose TLS fails after the handshake (an error Node emits without closing)', async () => {
+			const raw = net.connect(port, '127.0.0.1');
+			try {
+				await new Promise((resolve) => raw.once('connect', resolve));
+				const { duplex, cut } = bridge(raw);
+				const client = tls.connect({ socket: duplex, servername: 'localhost', ca: ca.caPem, ALPNProtocols: ['http/1.1'] });
+				client.on('error', () => { });
+				await new Promise((resolve) => client.once('secureConnect', resolve));
+				client.write('GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				const reply = await new Promise<string>((resolve) => client.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+				assert.match(reply, /^HTTP\/1\.1 200 OK\r\n[^]*hello$/);
+				cut();
+				const closed = new Promise<boolean>((resolve) => raw.once('close', () => resolve(true)));
+				raw.write(BAD_RECORD);
+				// The proxy's idle timeout is a minute: without the handler ending it, the socket stays open that long.
+				assert.ok(await Promise.race([closed, delay(2000).then(() => false)]), 'the proxy closed the connection');
+			} finally {
+				raw.destroy();
+			}
+		});
+
+		it('closes a pooled TLS upstream connection whose TLS fails while idle, and serves the next request on a new one', async () => {
+			const leaf = await ca.stored.ca.issue(['localhost', '127.0.0.1']);
+			const context = tls.createSecureContext({ cert: leaf.certPem, key: leaf.keyPem });
+			const raws: net.Socket[] = [];
+			const closedByProxy: boolean[] = [];
+			const server = net.createServer((raw) => {
+				const index = raws.push(raw) - 1;
+				closedByProxy.push(false);
+				raw.on('close', () => { closedByProxy[index] = true; });
+				const { duplex, cut } = bridge(raw);
+				const secure = new tls.TLSSocket(duplex, { isServer: true, secureContext: context });
+				secure.on('error', () => { });
+				secure.on('data', () => {
+					secure.write(OK);
+					// Once the connection is back in the pool: a broken record from the dev server's side.
+					setTimeout(() => {
+						cut();
+						raw.write(BAD_RECORD);
+					}, 100);
+				});
+			});
+			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+			const tlsProxy = new ProxyServer({
+				target: `https://localhost:${(server.address() as net.AddressInfo).port}`, issuer: ca.issuer, ca: ca.stored.ca, port: 0, logger: memoryLogger([]),
+			});
+			const { port: tlsPort } = await tlsProxy.start();
+			try {
+				const client = await Client.connect(ca, tlsPort);
+				try {
+					await client.write('GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+					assert.equal((await client.response()).body, 'hello');
+					await waitFor(() => closedByProxy[0], 2000, 'the proxy to close the broken upstream connection');
+					await client.write('GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+					assert.equal((await client.response()).body, 'hello');
+					assert.equal(raws.length, 2, 'a new upstream connection');
+				} finally {
+					client.destroy();
+				}
+			} finally {
+				await tlsProxy.stop();
+				for (const raw of raws) { raw.destroy(); }
+				await new Promise((resolve) => server.close(resolve));
+			}
 		});
 	});
 });
