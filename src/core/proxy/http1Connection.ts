@@ -430,12 +430,16 @@ function scanConnectionFacts(head: RequestHead): ConnectionFacts {
 	let hosts = 0;
 	for (let i = 0; i < raw.length; i += 2) {
 		const name = raw[i];
-		// Only four names matter here; their lengths rule out nearly every other header cheaply.
-		if (name.length !== 10 && name.length !== 7 && name.length !== 6 && name.length !== 4) { continue; }
+		if (name.length === 4) {
+			// Every request has one: compared without the lower-cased copy (all letters, so | 0x20 folds case).
+			if ((name.charCodeAt(0) | 0x20) === 0x68 && (name.charCodeAt(1) | 0x20) === 0x6f && (name.charCodeAt(2) | 0x20) === 0x73
+				&& (name.charCodeAt(3) | 0x20) === 0x74) { hosts++; }
+			continue;
+		}
+		// Only three other names matter here; their lengths rule out nearly every other header cheaply.
+		if (name.length !== 10 && name.length !== 7 && name.length !== 6) { continue; }
 		const lower = name.toLowerCase();
-		if (lower === 'host') {
-			hosts++;
-		} else if (lower === 'connection') {
+		if (lower === 'connection') {
 			for (const token of raw[i + 1].toLowerCase().split(',')) {
 				const trimmed = token.trim();
 				if (trimmed === 'close') { close = true; } else if (trimmed === 'keep-alive') { keepAliveToken = true; } else if (trimmed === 'upgrade') { upgradeToken = true; }
