@@ -134,6 +134,7 @@ export function http1RequestHeaders(raw: readonly string[], facts: ForwardingFac
 				out.push(name, value);
 				continue;
 			case Role.Host:
+				// A second Host never gets here from a client (HTTP/1.x answers it with 400): kept as a guard.
 				if (host !== undefined) { continue; }
 				host = value;
 				out.push(name, facts.rewriteHost ?? value);

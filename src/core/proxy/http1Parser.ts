@@ -3,7 +3,10 @@
  * (§6) and chunked bodies (§7.1). It sits between a browser and an arbitrary dev server, so wherever
  * two parsers could disagree about where a message ends (request smuggling, response splitting) it
  * rejects rather than guesses, as Node's llhttp does without its lenient flags: CRLF only, no
- * obs-fold, no whitespace before the colon, no Content-Length next to Transfer-Encoding in requests.
+ * obs-fold, no whitespace before the colon, no Content-Length next to Transfer-Encoding in requests,
+ * one Content-Length and no list in it, chunk extensions only as RFC 9112 §7.1.1 spells them, no PRI
+ * (the HTTP/2 preface) as a method. Where llhttp is laxer than the RFC (Transfer-Encoding in HTTP/1.0,
+ * which the proxy would forward as HTTP/1.1 chunked) the RFC wins.
  *
  * Speed: a head is copied once into a scratch buffer and validated by byte loops over it (typed-array
  * reads cost about half of String#charCodeAt), one pass per line that also finds the line's end; the
