@@ -5,7 +5,7 @@
  * rejects rather than guesses, as Node's llhttp does without its lenient flags: CRLF only, no
  * obs-fold, no whitespace before the colon, no Content-Length next to Transfer-Encoding in requests,
  * one Content-Length and no list in it, chunk extensions only as RFC 9112 §7.1.1 spells them, no PRI
- * (the HTTP/2 preface) as a method. Where llhttp is laxer than the RFC (Transfer-Encoding in HTTP/1.0,
+ * as a method (the HTTP/2 preface's). Where llhttp is laxer than the RFC (Transfer-Encoding in HTTP/1.0,
  * which the proxy would forward as HTTP/1.1 chunked) the RFC wins.
  *
  * Speed: a head is copied once into a scratch buffer and validated by byte loops over it (typed-array
@@ -243,9 +243,6 @@ export function parseRequestHead(head: string): RequestHead {
 	let i = 0;
 	while (i < lineEnd && (CLASSES[b[i]] & TCHAR) !== 0) { i++; }
 	if (i === 0 || i === lineEnd || b[i] !== SP) { throw badRequest('invalid method'); }
-	// PRI is the HTTP/2 connection preface (RFC 9113 §3.4), never a request: an HTTP/2 client that took
-	// this connection for one, or a probe. Other unknown methods are tokens like any (RFC 9110 §9.1).
-	if (i === 3 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) { throw badRequest('HTTP/2 connection preface (PRI) on an HTTP/1.1 connection'); }
 	const method = head.slice(0, i);
 	const targetStart = ++i;
 	while (i < lineEnd && (CLASSES[b[i]] & VCHAR) !== 0) { i++; }
@@ -254,6 +251,10 @@ export function parseRequestHead(head: string): RequestHead {
 	const httpVersion = parseVersion(b, i + 1, lineEnd);
 	if (httpVersion === 0) { throw new HttpParseError('HTTP version not supported', 505); }
 	if (httpVersion === undefined) { throw badRequest('invalid HTTP version'); }
+	// PRI is the HTTP/2 connection preface's method (RFC 9113 §3.4), never an HTTP/1.x request: an HTTP/2
+	// client that took this connection for one, or a probe (the preface itself, HTTP/2.0, is a 505 above).
+	// Other unknown methods are tokens like any (RFC 9110 §9.1).
+	if (targetStart === 4 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) { throw badRequest('HTTP/2 connection preface method (PRI) on an HTTP/1.1 connection'); }
 	return { method, target, httpVersion, rawHeaders: parseFields(head, b, lineEnd), text: head };
 }
 

@@ -133,7 +133,7 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 		['two-digit major', 'GET / HTTP/11.1', 400],
 		['other protocol', 'GET / HTTPS/1.1', 400],
 		['the PRI method', 'PRI * HTTP/1.1', 400],
-		['the HTTP/2 connection preface', 'PRI * HTTP/2.0', 400],
+		['the HTTP/2 connection preface', 'PRI * HTTP/2.0', 505],
 		['the PRI method with another target', 'PRI / HTTP/1.1', 400],
 		['HTTP/2.0', 'GET / HTTP/2.0', 505],
 		['HTTP/3.0', 'GET / HTTP/3.0', 505],

@@ -468,10 +468,12 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 	});
 
 	describe('methods', () => {
-		it('refuses PRI * HTTP/1.1 (the HTTP/2 preface) with 400 and closes, sending nothing upstream', async () => {
+		it('refuses PRI * HTTP/1.1 (the HTTP/2 preface\'s method) with 400 and closes, sending nothing upstream', async () => {
 			const answer = await refused('PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n', 400);
-			assert.match(answer.body, /HTTP\/2 connection preface/);
-			await refused('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 400);
+			assert.match(answer.body, /HTTP\/2 connection preface method/);
+			await refused('PRI * HTTP/1.0\r\n\r\n', 400);
+			// The preface itself names HTTP/2.0: refused as that version.
+			await refused('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505);
 		});
 
 		it('forwards an unknown method that is a valid token (RFC 9110 §9.1)', async () => {
