@@ -1,0 +1,180 @@
+/*
+ * Every case the differential fuzzer (or the review of issue 14) ever found failing, as exact bytes
+ * with a name, minimized by hand from the generated case. differential.test.ts runs each one through
+ * the same oracle and checks as the random cases.
+ *
+ * `found` says where the case comes from; `cause` is what failed when it was found, so that a
+ * failing regression can be told from a new failure.
+ */
+import { bytes, type Case } from './generators';
+
+export interface Regression {
+	readonly name: string;
+	readonly direction: 'request' | 'response';
+	/** Responses: the method of the request they answer (default GET). */
+	readonly method?: string;
+	/** The bytes, as a latin1 string. */
+	readonly bytes: string;
+	readonly found: string;
+	readonly cause: string;
+}
+
+const CHUNKED_REQUEST = 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n';
+const CHUNKED_RESPONSE = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+
+export const REGRESSIONS: readonly Regression[] = [
+	// --- The known findings of issue 14, fixed (d5fb6f1..3e37759) before the fuzzer first ran on main.
+	{
+		name: 'chunk extension with an unterminated quoted string (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3;a="x\r\nabc\r\n0\r\n\r\n`, found: 'issue 14 review', cause: 'the proxy forwarded a message llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'chunk extension without a name (response)', direction: 'response',
+		bytes: `${CHUNKED_RESPONSE}3;=b\r\nabc\r\n0\r\n\r\n`, found: 'issue 14 review', cause: 'the proxy passed on a response llhttp refuses',
+	},
+	{
+		name: 'two equal Content-Length fields (request)', direction: 'request',
+		bytes: 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', found: 'issue 14 review',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_UNEXPECTED_CONTENT_LENGTH)',
+	},
+	{
+		name: 'a Content-Length list "3, 3" (response)', direction: 'response',
+		bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc', found: 'issue 14 review', cause: 'the proxy passed on a response llhttp refuses',
+	},
+	{
+		name: 'a second Host field', direction: 'request',
+		bytes: 'GET / HTTP/1.1\r\nHost: localhost\r\nHost: other.test\r\n\r\n', found: 'issue 14 review', cause: 'RFC 9112 §3.2: a server must answer 400',
+	},
+	{
+		name: 'HTTP/1.0 request with Transfer-Encoding', direction: 'request',
+		bytes: 'POST / HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'issue 14 review', cause: 'RFC 9112 §6.1: faulty framing',
+	},
+	{
+		name: 'PRI * HTTP/1.1', direction: 'request',
+		bytes: 'PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'issue 14 review', cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_VERSION)',
+	},
+	{
+		name: 'unsolicited 101 Switching Protocols', direction: 'response',
+		bytes: 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', found: 'issue 14 review', cause: 'the proxy passed on a 101 nobody asked for',
+	},
+	{
+		name: 'bare LF ending a request header line', direction: 'request',
+		bytes: 'GET / HTTP/1.1\r\nHost: localhost\nX-A: b\r\n\r\n', found: 'issue 14 review', cause: 'a bare LF must be refused',
+	},
+	{
+		name: 'bare CR inside a response header value', direction: 'response',
+		bytes: 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n', found: 'issue 14 review', cause: 'a bare CR must be refused',
+	},
+
+	// --- Found by the fuzzer on main at 3e37759 (seeds 1-7), still failing there.
+	{
+		name: 'authority-form request-target on GET', direction: 'request',
+		bytes: 'GET localhost:443 HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'fuzz seed 1 case 108',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_URL (the client gets a 502)',
+	},
+	{
+		name: 'origin-form request-target that does not start with /', direction: 'request',
+		bytes: 'GET !/ HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'fuzz seed 1 case 25',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_URL (the client gets a 502)',
+	},
+	{
+		name: 'a method llhttp does not know', direction: 'request',
+		bytes: 'PYUT / HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'fuzz seed 2 case 267',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_METHOD (the client gets a 502)',
+	},
+	{
+		name: 'HTTP/1.1 request without Host', direction: 'request',
+		bytes: 'GET / HTTP/1.1\r\n\r\n', found: 'fuzz seed 2 case 328',
+		cause: 'the proxy forwarded a message llhttp refuses (MISSING_HOST): it adds the target\'s Host instead of answering 400',
+	},
+	{
+		name: 'whitespace between chunk size and extension (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3 ;x\r\nabc\r\n0\r\n\r\n`, found: 'fuzz seed 2 case 81',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_CHUNK_SIZE)',
+	},
+	{
+		name: 'whitespace around = in a chunk extension (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3;a = b\r\nabc\r\n0\r\n\r\n`, found: 'fuzz seed 2 case 390',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'Content-Length in the trailer section (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3\r\nabc\r\n0\r\nContent-Length: 5\r\n\r\n`, found: 'fuzz seed 2 case 115',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_CONTENT_LENGTH)',
+	},
+	{
+		name: 'Transfer-Encoding in the trailer section (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n`, found: 'fuzz seed 7 case 258',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_TRANSFER_ENCODING)',
+	},
+	{
+		name: 'Transfer-Encoding "chunked," (request)', direction: 'request',
+		bytes: 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'fuzz seed 7 case 47 (its response twin)',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_TRANSFER_ENCODING)',
+	},
+	{
+		name: 'request head 60 bytes under 16 KiB', direction: 'request',
+		bytes: `GET / HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'v'.repeat(16384 - 60 - 33 - 7 - 4)}\r\n\r\n`, found: 'fuzz seed 3 case 277',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_HEADER_OVERFLOW (the X-Forwarded-*/Forwarded fields push it over; the client gets a 502)',
+	},
+	{
+		name: 'Content-Length next to Transfer-Encoding: chunked (response)', direction: 'response',
+		bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'fuzz seed 2 case 278',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_INVALID_CONTENT_LENGTH)',
+	},
+	{
+		name: 'Content-Length next to Transfer-Encoding: gzip, chunked (response)', direction: 'response',
+		bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'fuzz seed 2 case 275',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_INVALID_TRANSFER_ENCODING)',
+	},
+	{
+		name: 'the 502 page answering HEAD has a body', direction: 'response', method: 'HEAD',
+		bytes: 'HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n', found: 'fuzz seed 1 case 26',
+		cause: 'llhttp (client) refused what the proxy sent: HPE_INVALID_CONSTANT (the page\'s body is read as the next response on a kept-alive connection)',
+	},
+	{
+		name: 'whitespace between chunk size and extension (response)', direction: 'response',
+		bytes: `${CHUNKED_RESPONSE}3 ;x\r\nabc\r\n0\r\n\r\n`, found: 'fuzz seed 1 case 185',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_INVALID_CHUNK_SIZE)',
+	},
+	{
+		name: 'whitespace around = in a chunk extension (response)', direction: 'response',
+		bytes: `${CHUNKED_RESPONSE}3;a = b\r\nabc\r\n0\r\n\r\n`, found: 'fuzz seed 2 case 233',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'Content-Length in the trailer section (response)', direction: 'response',
+		bytes: `${CHUNKED_RESPONSE}3\r\nabc\r\n0\r\nContent-Length: 5\r\n\r\n`, found: 'fuzz seeds 4-7 (the request twin: seed 2 case 115)',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_INVALID_CONTENT_LENGTH)',
+	},
+	{
+		name: 'Transfer-Encoding "chunked," (response)', direction: 'response',
+		bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'fuzz seed 7 case 47',
+		cause: 'body differs from llhttp\'s: llhttp reads a close-delimited body (chunked is not the final coding), the proxy de-chunks it',
+	},
+	{
+		name: 'two Content-Length fields on a 204 (response)', direction: 'response',
+		bytes: 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n', found: 'fuzz seed 2 case 182',
+		cause: 'llhttp (client) refused what the proxy sent: HPE_UNEXPECTED_CONTENT_LENGTH (framing fields of a body-less response are passed on unchecked)',
+	},
+	{
+		name: 'invalid Content-Length answering HEAD', direction: 'response', method: 'HEAD',
+		bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 2-\r\n\r\n', found: 'fuzz seed 6 case 302',
+		cause: 'llhttp (client) refused what the proxy sent: HPE_INVALID_CONTENT_LENGTH',
+	},
+	{
+		name: 'invalid Content-Length on a 304', direction: 'response',
+		bytes: 'HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n', found: 'fuzz seed 6 case 302 (its 304 twin)',
+		cause: 'llhttp (client) refused what the proxy sent: HPE_INVALID_CONTENT_LENGTH',
+	},
+];
+
+export function regressionCase(regression: Regression): Case {
+	if (regression.direction === 'request') {
+		return { direction: 'request', name: `regression: ${regression.name}`, bytes: bytes(regression.bytes), notes: [`found: ${regression.found}`] };
+	}
+	return {
+		direction: 'response', name: `regression: ${regression.name}`, method: regression.method ?? 'GET', bytes: bytes(regression.bytes),
+		notes: [`found: ${regression.found}`],
+	};
+}
