@@ -14,7 +14,7 @@
  */
 import type { Case } from './generators';
 import { bodyOf, type ParsedRequest, type RequestVerdict, type ResponseVerdict } from './oracle';
-import type { ClientResponse, RequestObservation, ResponseObservation } from './driver';
+import { closesAfter, SENTINEL_URL, type ClientResponse, type RequestObservation, type ResponseObservation } from './driver';
 
 export interface Failure {
 	/** What went wrong, without case-specific detail: failures are grouped by it. */
@@ -84,20 +84,12 @@ function describeObservation(o: RequestObservation): string {
 		`forwarded ${complete.length} complete message(s) [${o.forwarded.map(describeMessage).join('; ')}]${o.devErrors.length ? `, dev server's llhttp errors ${o.devErrors.join(', ')}` : ''}`,
 		`client got ${o.interim ? `${o.interim} interim + ` : ''}[${o.responses.map(describeResponse).join('; ')}]${o.clientParseError ? `, llhttp refused the rest: ${o.clientParseError}` : ''}`
 		+ `${o.truncatedResponse ? ', a response cut off' : ''}; connection ${o.closed ? 'closed' : 'open'}${o.stalled ? ' and waiting for more bytes' : ''}`
-		+ `${o.probed ? ' (after a stall, CRLFCRLF was written to end any head)' : ''}${o.timedOut ? '; TIMED OUT' : ''}`,
+		+ `${o.probed ? ' (after a stall, CRLFCRLF was written to end any head)' : ''}${o.timedOut ? '; TIMED OUT' : ''}`
+		+ `${o.sentinel !== 'not sent' ? `; a request written after the case was ${o.sentinel}` : ''}`,
 		`dev server received ${showBytes(o.devBytes, 1500)}`,
 		`client received ${showBytes(o.clientBytes, 1500)}`,
 	];
 	return lines.map((l) => `    ${l}`).join('\n');
-}
-
-/** Whether `response` told the client that the connection ends after it. */
-function closesAfter(response: ClientResponse | undefined): boolean {
-	const raw = response?.rawHeaders ?? [];
-	for (let i = 0; i + 1 < raw.length; i += 2) {
-		if (raw[i].toLowerCase() === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(raw[i + 1])) { return true; }
-	}
-	return false;
 }
 
 /** Normal at the end of an aborted forward: the proxy cut off a message it had started to send. */
@@ -107,16 +99,21 @@ export function checkRequest(c: Case, v: RequestVerdict, o: RequestObservation):
 	const failures: Failure[] = [];
 	const fail = (cause: string, detail = ''): void => { failures.push({ cause, detail }); };
 	const k = v.messages.length;
-	const complete = o.forwarded.filter((m) => m.complete);
+	const complete = o.forwarded.filter((m) => m.complete && m.url !== SENTINEL_URL);
 	const m = complete.length;
 	const partial = o.forwarded.some((x) => !x.complete);
 	let stricter: string | undefined;
 
 	if (o.timedOut) { fail('request: the proxy did not settle within 4 s'); }
-	for (const code of o.devErrors) {
-		if (!ABORT_CODES.has(code)) { fail(`request: llhttp (dev server) refused the forwarded bytes: ${code}`); }
-	}
 	if (o.clientParseError !== undefined) { fail(`request: llhttp (client) refused the proxy's response: ${o.clientParseError}`); }
+	const refusedForwards = [...new Set(o.devErrors.filter((code) => !ABORT_CODES.has(code)))];
+	const report = `  llhttp: ${describeVerdict(v)}\n  proxy:\n${describeObservation(o)}`;
+	if (refusedForwards.length > 0) {
+		// The dev server's llhttp stopped reading the forwarded stream: what came after (the proxy's 502, a
+		// retry on a new connection, later messages) cannot be matched message by message with the original.
+		for (const code of refusedForwards) { fail(`request: llhttp (dev server) refused the forwarded bytes: ${code}`); }
+		return { case: c, failures, report };
+	}
 	for (let i = 0; i < Math.min(m, k); i++) {
 		const original = v.messages[i];
 		const forwarded = complete[i];
@@ -129,6 +126,9 @@ export function checkRequest(c: Case, v: RequestVerdict, o: RequestObservation):
 		if (JSON.stringify(before) !== JSON.stringify(after)) { fail('request: forwarded header fields differ from llhttp\'s', `${JSON.stringify(before)} -> ${JSON.stringify(after)}`); }
 		const answer = o.responses[i];
 		if (answer !== undefined && !answer.fromDev) { fail('request: the proxy answered a forwarded message itself', describeResponse(answer)); }
+	}
+	if (o.sentinel === 'not answered' && m <= k) {
+		fail('request: after the messages llhttp found, the proxy did not serve the next request as one (it holds bytes of the case back)');
 	}
 	if (m > k) {
 		if (v.end === 'clean') {
@@ -158,7 +158,6 @@ export function checkRequest(c: Case, v: RequestVerdict, o: RequestObservation):
 			fail('request: the proxy waits for more bytes where llhttp found a complete message');
 		}
 	}
-	const report = `  llhttp: ${describeVerdict(v)}\n  proxy:\n${describeObservation(o)}`;
 	return { case: c, failures, stricter, report };
 }
 
@@ -189,7 +188,9 @@ export function checkResponse(c: Case, v: ResponseVerdict, o: ResponseObservatio
 		const after = endToEnd(p.rawHeaders ?? [], HOP_BY_HOP_RESPONSE, named);
 		if (JSON.stringify(before) !== JSON.stringify(after)) { fail('response: header fields differ from llhttp\'s', `${JSON.stringify(before)} -> ${JSON.stringify(after)}`); }
 	} else {
-		stricter = own502 ? `response: 502 ${p.body.toString('latin1').match(/invalid[^<\n]*/i)?.[0]?.slice(0, 100) ?? ''}` : 'response: connection closed mid-response';
+		const page = p.body.toString('latin1');
+		const why = /not with valid HTTP\/1\.1: ([^<\n]*)/.exec(page)?.[1] ?? /\n(http:\/\/[^ ]+ [^<\n]*)/.exec(page)?.[1]?.replace(/^http:\/\/\S+ /, '') ?? '';
+		stricter = own502 ? `response: 502 ${why.slice(0, 100)}` : 'response: connection closed mid-response';
 	}
 	const report = `  llhttp: ${describeResponseVerdict(v)}\n  proxy: client got ${describeResponseVerdict(p)}\n`
 		+ `    dev server received ${showBytes(o.devBytes, 1500)}\n    client received ${showBytes(o.clientBytes, 1500)}`;

@@ -51,6 +51,9 @@ const QUIET_MS = 10;
 const STALL_MS = 300;
 /** Written after a stall where llhttp refused: ends any head the proxy is still reading. */
 const PROBE = Buffer.from('\r\n\r\n', 'latin1');
+/** The request written after a case that llhttp parsed to its end: its answer shows the proxy holds nothing back. */
+export const SENTINEL_URL = '/__fuzz_sentinel';
+const SENTINEL = Buffer.from(`GET ${SENTINEL_URL} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 'latin1');
 /** A case that has not settled by then is a failure of its own (the proxy hangs). */
 const CASE_TIMEOUT_MS = 4000;
 
@@ -79,6 +82,8 @@ export interface ClientResponse {
 	readonly chunks: Buffer[];
 	/** From the dev server (it marks its answers with X-Dev), or the proxy's own. */
 	readonly fromDev: boolean;
+	/** The dev server's answer to {@link SENTINEL_URL}. */
+	readonly sentinel: boolean;
 }
 
 /** What the proxy did with a request case. */
@@ -98,6 +103,12 @@ export interface RequestObservation {
 	stalled: boolean;
 	/** CRLFCRLF was written after such a stall (see PROBE). */
 	probed: boolean;
+	/**
+	 * After a case llhttp parsed to its end and the proxy answered in full, a request is written (see
+	 * SENTINEL_URL): 'answered' when the proxy served it as the next request, 'not answered' when it did
+	 * not (it took the case's last bytes for the start of another message, or answered otherwise).
+	 */
+	sentinel: 'not sent' | 'answered' | 'not answered';
 	/** What the dev server's llhttp parsed of the forwarded bytes, over every connection. */
 	readonly forwarded: ParsedRequest[];
 	/** Errors the dev server's llhttp reported on the forwarded bytes. */
@@ -105,6 +116,15 @@ export interface RequestObservation {
 	readonly devBytes: Buffer[];
 	readonly clientBytes: Buffer[];
 	lastEvent: number;
+}
+
+/** Whether `response` told the client that the connection ends after it. */
+export function closesAfter(response: ClientResponse | undefined): boolean {
+	const raw = response?.rawHeaders ?? [];
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		if (raw[i].toLowerCase() === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(raw[i + 1])) { return true; }
+	}
+	return false;
 }
 
 /** A deterministic way to cut `bytes` into writes, from the bytes themselves (regressions have no seed). */
@@ -145,8 +165,10 @@ export class RequestLane {
 			message: (_socket, message) => (this.current?.forwarded.push(message) ?? 0) - 1,
 			error: (_socket, code) => { this.current?.devErrors.push(code ?? 'unknown'); },
 			connect: () => { this.current?.devErrors.push('CONNECT forwarded'); },
-		}, (_req, res, index) => {
+			missingHost: () => { this.current?.devErrors.push('MISSING_HOST forwarded'); },
+		}, (req, res, index) => {
 			res.setHeader('X-Dev', String(index));
+			if (req.url === SENTINEL_URL) { res.setHeader('X-Sentinel', '1'); }
 			res.end('dev');
 		});
 		this.raw = net.createServer((socket) => {
@@ -185,7 +207,8 @@ export class RequestLane {
 				const rawHeaders = [...pendingHeaders, ...(headers ?? [])];
 				pendingHeaders = [];
 				const fromDev = rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'x-dev');
-				response = { status, rawHeaders, chunks: [], fromDev };
+				const sentinel = rawHeaders.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'x-sentinel');
+				response = { status, rawHeaders, chunks: [], fromDev, sentinel };
 				if (status >= 200 && fromDev) {
 					const observation = connection.observation;
 					const request = observation?.forwarded[connection.devResponses];
@@ -232,7 +255,7 @@ export class RequestLane {
 			connection = this.connection = await this.connect();
 		}
 		const observation: RequestObservation = {
-			responses: [], interim: 0, truncatedResponse: false, closed: false, timedOut: false, stalled: false, probed: false, forwarded: [], devErrors: [], devBytes: [], clientBytes: [],
+			responses: [], interim: 0, truncatedResponse: false, closed: false, timedOut: false, stalled: false, probed: false, sentinel: 'not sent', forwarded: [], devErrors: [], devBytes: [], clientBytes: [],
 			lastEvent: performance.now(),
 		};
 		this.current = observation;
@@ -252,6 +275,9 @@ export class RequestLane {
 			const now = performance.now();
 			const quiet = now - observation.lastEvent;
 			const answered = observation.closed || observation.responses.length > count;
+			// A case llhttp parsed to its end needs no quiet time: the sentinel after it shows what is left.
+			const served = observation.responses.length >= count && observation.responses.every((r) => r.fromDev);
+			if (verdict.end === 'clean' && served && !answered) { break; }
 			if (quiet >= QUIET_MS && (answered || (verdict.end !== 'refused' && observation.responses.length >= count))) { break; }
 			if (quiet >= STALL_MS) {
 				// llhttp refused bytes of a head the proxy is still waiting to see the end of: complete any such
@@ -271,12 +297,26 @@ export class RequestLane {
 			}
 			await delay(2);
 		}
+		// Reused only from a clean state: llhttp found the end of the last message, the proxy answered every
+		// one, and a request written next is served as one.
+		let clean = verdict.end === 'clean' && !observation.closed && !observation.timedOut && !observation.stalled && observation.clientParseError === undefined
+			&& observation.responses.length === count && observation.responses.every((r) => r.fromDev) && observation.devErrors.length === 0
+			// A connection that ends after the last answer (HTTP/1.0, Connection: close) has nothing left to show.
+			&& verdict.messages.at(-1)?.keepAlive !== false && !closesAfter(observation.responses.at(-1));
+		if (clean) {
+			connection.socket.write(SENTINEL);
+			observation.lastEvent = performance.now();
+			while (!observation.closed && observation.responses.length <= count && performance.now() - observation.lastEvent < STALL_MS) { await delay(1); }
+			clean = observation.responses.length === count + 1 && observation.responses[count].sentinel && !observation.closed;
+			observation.sentinel = clean ? 'answered' : 'not answered';
+			if (clean) {
+				// Give a proxy that went on after the sentinel the same quiet time as any other case.
+				await delay(1);
+				clean = observation.responses.length === count + 1 && observation.devErrors.length === 0;
+			}
+		}
 		this.current = undefined;
 		connection.observation = undefined;
-		// Reused only from a clean state: every message answered, nothing half-sent.
-		const clean = !observation.closed && !observation.timedOut && !observation.stalled && !observation.probed && observation.clientParseError === undefined
-			&& observation.responses.length === count && observation.forwarded.length === count && observation.devErrors.length === 0
-			&& observation.forwarded.every((m) => m.complete);
 		if (!clean) {
 			connection.socket.destroy();
 			this.connection = undefined;
@@ -321,7 +361,22 @@ export class ResponseLane {
 				head += chunk.toString('latin1');
 				if (!head.includes('\r\n\r\n')) { return; }
 				answered = true;
-				socket.end(current.bytes);
+				const parts = pieces(current.bytes);
+				if (parts.length === 1) {
+					socket.end(current.bytes);
+					return;
+				}
+				// In several writes (and so reads on the proxy's side), as a dev server streaming its answer would.
+				const writeNext = (i: number): void => {
+					if (socket.destroyed) { return; }
+					if (i === parts.length - 1) {
+						socket.end(parts[i]);
+						return;
+					}
+					socket.write(parts[i]);
+					setImmediate(writeNext, i + 1);
+				};
+				writeNext(0);
 			});
 		});
 	}

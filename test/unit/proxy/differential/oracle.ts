@@ -3,7 +3,7 @@
  * default 16 KiB maxHeaderSize) makes of a byte string.
  *
  * - Requests go to a real `http.createServer()` over a plain TCP connection, followed by a FIN: every
- *   'request' it emits is a message, and its 'clientError' (or its own 400 for a missing Host) ends
+ *   'request' it emits is a message, and its 'clientError' (or its own refusal of a missing Host) ends
  *   the sequence. The bodies are read off IncomingMessage#push, which the parser calls synchronously,
  *   so that a connection destroyed after an error still shows what was complete before it.
  * - Responses come from a raw `net` server that writes the bytes and closes, to a real `http.request`.
@@ -53,6 +53,8 @@ interface ConnectionLog {
 	code?: string;
 	reason?: string;
 	connect: boolean;
+	/** Index (among the messages) of the first HTTP/1.1 request without Host. */
+	missingHostAt?: number;
 }
 
 /** Where a {@link requestParserServer} reports what it parsed, per connection. */
@@ -63,6 +65,8 @@ export interface ParseEvents {
 	error(socket: net.Socket, code: string | undefined, reason: string): void;
 	/** A CONNECT request: llhttp hands the connection over as a tunnel. */
 	connect(socket: net.Socket): void;
+	/** An HTTP/1.1 request without Host, which Node's server answers with its own 400 and does not emit. */
+	missingHost(socket: net.Socket): void;
 }
 
 /** A real http.Server (default options) that reports what it parses; `respond` answers each complete message. */
@@ -84,6 +88,17 @@ export function requestParserServer(events: ParseEvents,
 		req.on('end', () => respond(req, res, index));
 		req.on('error', () => { });
 	};
+	// Node's server refuses an HTTP/1.1 request without Host itself (RFC 9112 §3.2), after llhttp parsed it
+	// and without an event: seen here, at the parser's hand-over of each request to the server.
+	server.on('connection', (socket: net.Socket & { parser?: { onIncoming?: (req: http.IncomingMessage, keepAlive: boolean) => unknown } }) => {
+		const parser = socket.parser;
+		const onIncoming = parser?.onIncoming;
+		if (parser === undefined || onIncoming === undefined) { return; }
+		parser.onIncoming = function (req: http.IncomingMessage, keepAlive: boolean): unknown {
+			if ((server as { requireHostHeader?: boolean }).requireHostHeader !== false && req.httpVersion === '1.1' && req.headers.host === undefined) { events.missingHost(socket); }
+			return onIncoming.call(this, req, keepAlive);
+		};
+	});
 	server.on('request', onRequest);
 	// Expectations other than 100-continue are the server's business, not the parser's: served like any request.
 	server.on('checkExpectation', onRequest);
@@ -99,12 +114,9 @@ export function requestParserServer(events: ParseEvents,
 	return server;
 }
 
-/** Turns a connection's log (and what the server wrote back) into a verdict. */
-function verdictOf(log: ConnectionLog, output: string): RequestVerdict {
-	// Node's server answers an HTTP/1.1 request without Host with its own 400 (RFC 9112 §3.2) and emits
-	// no 'request' for it; our answers are all 200s, so the 200s before that 400 count the messages before it.
-	const refusal = output.indexOf('HTTP/1.1 400 ');
-	const hostRefusedAt = refusal < 0 ? undefined : (output.slice(0, refusal).match(/HTTP\/1\.1 200 /g) ?? []).length;
+/** Turns a connection's log into a verdict. */
+function verdictOf(log: ConnectionLog): RequestVerdict {
+	const hostRefusedAt = log.missingHostAt;
 	const messages: ParsedRequest[] = [];
 	for (let i = 0; i < log.messages.length; i++) {
 		const message = log.messages[i];
@@ -140,6 +152,10 @@ export class RequestOracle {
 			const log = this.logFor(socket);
 			if (log !== undefined) { log.connect = true; }
 		},
+		missingHost: (socket) => {
+			const log = this.logFor(socket);
+			if (log !== undefined) { log.missingHostAt ??= log.messages.length; }
+		},
 	}, (_req, res) => res.end('ok'));
 	private port = 0;
 
@@ -163,14 +179,13 @@ export class RequestOracle {
 	judge(bytes: Buffer): Promise<RequestVerdict> {
 		return new Promise((resolve, reject) => {
 			const socket = net.connect({ port: this.port, host: '127.0.0.1' });
-			const output: Buffer[] = [];
 			let localPort: number | undefined;
 			const timer = setTimeout(() => socket.destroy(new Error('oracle: the server did not close the connection within 5 s')), 5000);
 			socket.on('connect', () => {
 				localPort = socket.localPort;
 				socket.end(bytes);
 			});
-			socket.on('data', (chunk: Buffer) => output.push(chunk));
+			socket.resume();
 			socket.on('error', (error: NodeJS.ErrnoException) => {
 				// The server resetting a connection it refused is an answer, not a failure of the oracle.
 				if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') { reject(error); }
@@ -181,7 +196,7 @@ export class RequestOracle {
 				setImmediate(() => {
 					const log = (localPort !== undefined ? this.logs.get(localPort) : undefined) ?? { messages: [], connect: false };
 					if (localPort !== undefined) { this.logs.delete(localPort); }
-					resolve(verdictOf(log, Buffer.concat(output).toString('latin1')));
+					resolve(verdictOf(log));
 				});
 			});
 		});

@@ -23,47 +23,75 @@ const CHUNKED_REQUEST = 'POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding
 const CHUNKED_RESPONSE = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
 
 export const REGRESSIONS: readonly Regression[] = [
-	// --- The known findings of issue 14, fixed (d5fb6f1..3e37759) before the fuzzer first ran on main.
+	// --- The known findings of issue 14, fixed on main (d5fb6f1..3e37759) while the fuzzer was written. Each of
+	// these fails on the tree before the fixes (accf52c); the fuzzer found all of them there too. (A second
+	// Host field and HTTP/1.0 with Transfer-Encoding, also fixed then, are not here: llhttp accepts both, so
+	// the invariant cannot see them; nor are bare CR/LF in an incomplete head, whose fix is about when the
+	// proxy refuses, which a run that completes every head cannot tell.)
 	{
 		name: 'chunk extension with an unterminated quoted string (request)', direction: 'request',
-		bytes: `${CHUNKED_REQUEST}3;a="x\r\nabc\r\n0\r\n\r\n`, found: 'issue 14 review', cause: 'the proxy forwarded a message llhttp refuses (HPE_STRICT)',
+		bytes: `${CHUNKED_REQUEST}3;a="x\r\nabc\r\n0\r\n\r\n`, found: 'issue 14 review; fuzz on accf52c',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_STRICT)',
 	},
 	{
-		name: 'chunk extension without a name (response)', direction: 'response',
-		bytes: `${CHUNKED_RESPONSE}3;=b\r\nabc\r\n0\r\n\r\n`, found: 'issue 14 review', cause: 'the proxy passed on a response llhttp refuses',
+		name: 'chunk extension with an unterminated quoted string (response)', direction: 'response',
+		bytes: `${CHUNKED_RESPONSE}3;a="x\r\nabc\r\n0\r\n\r\n`, found: 'issue 14 review; fuzz on accf52c',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'chunk extension value with a space (response)', direction: 'response',
+		bytes: `${CHUNKED_RESPONSE}3;a=b c\r\nabc\r\n0\r\n\r\n`, found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'NUL in a chunk extension (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3;\0\r\nabc\r\n0\r\n\r\n`, found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'the connection closed without a 4xx where llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'invalid chunk size 0X7 (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}0X7\r\nabcdefg\r\n0\r\n\r\n`, found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'the connection closed without a 4xx where llhttp refuses (HPE_INVALID_CHUNK_SIZE)',
+	},
+	{
+		name: 'invalid chunk size after the first chunk was forwarded', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3\r\nabc\r\nzz\r\nabc\r\n0\r\n\r\n`, found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'the connection closed without a 4xx where llhttp refuses (HPE_INVALID_CHUNK_SIZE), after part of the message was forwarded',
+	},
+	{
+		name: 'bare LF after a chunk size', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3\nabc\r\n0\r\n\r\n`, found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'the connection closed without a 4xx where llhttp refuses (HPE_CR_EXPECTED)',
+	},
+	{
+		name: 'trailer line without a colon', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3\r\nabc\r\n0\r\nNoColon\r\n\r\n`, found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'the connection closed without a 4xx where llhttp refuses (HPE_INVALID_HEADER_TOKEN)',
 	},
 	{
 		name: 'two equal Content-Length fields (request)', direction: 'request',
-		bytes: 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', found: 'issue 14 review',
-		cause: 'the proxy forwarded a message llhttp refuses (HPE_UNEXPECTED_CONTENT_LENGTH)',
+		bytes: 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc', found: 'issue 14 review; fuzz on accf52c',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_UNEXPECTED_CONTENT_LENGTH',
 	},
 	{
 		name: 'a Content-Length list "3, 3" (response)', direction: 'response',
-		bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc', found: 'issue 14 review', cause: 'the proxy passed on a response llhttp refuses',
-	},
-	{
-		name: 'a second Host field', direction: 'request',
-		bytes: 'GET / HTTP/1.1\r\nHost: localhost\r\nHost: other.test\r\n\r\n', found: 'issue 14 review', cause: 'RFC 9112 §3.2: a server must answer 400',
-	},
-	{
-		name: 'HTTP/1.0 request with Transfer-Encoding', direction: 'request',
-		bytes: 'POST / HTTP/1.0\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'issue 14 review', cause: 'RFC 9112 §6.1: faulty framing',
+		bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc', found: 'issue 14 review; fuzz on accf52c',
+		cause: 'llhttp (client) refused what the proxy sent: HPE_INVALID_CONTENT_LENGTH',
 	},
 	{
 		name: 'PRI * HTTP/1.1', direction: 'request',
-		bytes: 'PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'issue 14 review', cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_VERSION)',
+		bytes: 'PRI * HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'issue 14 review; fuzz on accf52c',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_VERSION',
+	},
+	{
+		name: 'PRI / HTTP/1.1', direction: 'request',
+		bytes: 'PRI / HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'fuzz on accf52c, seeds 1-4',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_VERSION',
 	},
 	{
 		name: 'unsolicited 101 Switching Protocols', direction: 'response',
-		bytes: 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', found: 'issue 14 review', cause: 'the proxy passed on a 101 nobody asked for',
-	},
-	{
-		name: 'bare LF ending a request header line', direction: 'request',
-		bytes: 'GET / HTTP/1.1\r\nHost: localhost\nX-A: b\r\n\r\n', found: 'issue 14 review', cause: 'a bare LF must be refused',
-	},
-	{
-		name: 'bare CR inside a response header value', direction: 'response',
-		bytes: 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n', found: 'issue 14 review', cause: 'a bare CR must be refused',
+		bytes: 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', found: 'issue 14 review; fuzz on accf52c',
+		cause: 'the proxy passed on a response llhttp refuses (101 upgrade)',
 	},
 
 	// --- Found by the fuzzer on main at 3e37759 (seeds 1-7), still failing there.
