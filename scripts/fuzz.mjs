@@ -38,6 +38,7 @@ const require = createRequire(import.meta.url);
 require('../test/unit/setup.ts');
 const { Fuzzer, runRandom, groupFailures } = require('../test/unit/proxy/differential/runner.ts');
 const { formatFailure } = require('../test/unit/proxy/differential/check.ts');
+const { regressionsByCause } = require('../test/unit/proxy/differential/regressions.ts');
 
 console.log(`fuzz: seed ${options.seed}, ${options.seconds} s${Number.isFinite(options.cases) ? ` or ${options.cases} cases` : ''}, `
 	+ `${options.lanes[0]} request lanes and ${options.lanes[1]} response lanes`);
@@ -80,8 +81,11 @@ if (summary.failed.length === 0) {
 	console.log('no failures');
 } else {
 	console.log(`${summary.failed.length} failed cases, by cause:`);
+	const known = regressionsByCause();
 	for (const [cause, names] of groupFailures(summary.failed)) {
-		console.log(`  ${String(names.length).padStart(6)} × ${cause}\n         ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`);
+		const regressions = known.get(cause.replace(/^(request|response): /, '')) ?? [];
+		console.log(`  ${String(names.length).padStart(6)} × ${cause}\n         ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`
+			+ (regressions.length ? `\n         as the regressions: ${regressions.map((n) => JSON.stringify(n)).join(', ')}` : '\n         (no regression case has this cause yet)'));
 	}
 }
 process.exit(summary.failed.length === 0 ? 0 : 1);

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { formatFailure } from './differential/check';
-import { REGRESSIONS, regressionCase } from './differential/regressions';
+import { REGRESSIONS, regressionCase, regressionsByCause } from './differential/regressions';
 import { formatFailures, Fuzzer, runRandom } from './differential/runner';
 
 /*
@@ -29,7 +29,7 @@ describe('proxy: differential fuzzing against llhttp', function () {
 		console.log(`      ${summary.cases} cases in ${summary.seconds.toFixed(1)} s: ${summary.casesPerSecond.toFixed(0)} cases/s; `
 			+ `${summary.failed.length} failed, ${stricter} where the proxy was stricter than llhttp`);
 		assert.ok(summary.cases >= 100, `only ${summary.cases} cases ran`);
-		if (summary.failed.length > 0) { assert.fail(`${summary.failed.length} of ${summary.cases} cases failed (seed ${SEED}):\n${formatFailures(summary.failed)}`); }
+		if (summary.failed.length > 0) { assert.fail(`${summary.failed.length} of ${summary.cases} cases failed (seed ${SEED}):\n${formatFailures(summary.failed, 20, regressionsByCause())}`); }
 	});
 
 	for (const regression of REGRESSIONS) {

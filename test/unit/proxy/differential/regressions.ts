@@ -113,7 +113,7 @@ export const REGRESSIONS: readonly Regression[] = [
 	{
 		name: 'HTTP/1.1 request without Host', direction: 'request',
 		bytes: 'GET / HTTP/1.1\r\n\r\n', found: 'fuzz seed 2 case 328',
-		cause: 'the proxy forwarded a message llhttp refuses (MISSING_HOST): it adds the target\'s Host instead of answering 400',
+		cause: 'the proxy forwarded a message llhttp refuses (MISSING_HOST) (it adds the target\'s Host instead of answering 400)',
 	},
 	{
 		name: 'whitespace between chunk size and extension (request)', direction: 'request',
@@ -144,6 +144,21 @@ export const REGRESSIONS: readonly Regression[] = [
 		name: 'request head 60 bytes under 16 KiB', direction: 'request',
 		bytes: `GET / HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'v'.repeat(16384 - 60 - 33 - 7 - 4)}\r\n\r\n`, found: 'fuzz seed 3 case 277',
 		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_HEADER_OVERFLOW (the X-Forwarded-*/Forwarded fields push it over; the client gets a 502)',
+	},
+	{
+		name: 'whitespace after ; in a chunk extension (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3; a=b\r\nabc\r\n0\r\n\r\n`, found: 'fuzz seed 9',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_STRICT)',
+	},
+	{
+		name: 'tab between the last chunk size and its extension (request)', direction: 'request',
+		bytes: `${CHUNKED_REQUEST}3\r\nabc\r\n0\t;a\r\n\r\n`, found: 'fuzz seeds 12-16',
+		cause: 'the proxy forwarded a message llhttp refuses (HPE_INVALID_CHUNK_SIZE)',
+	},
+	{
+		name: 'response head 9 bytes under 16 KiB', direction: 'response',
+		bytes: `HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: ${'v'.repeat(16384 - 9 - 36 - 7 - 4)}\r\n\r\n`, found: 'fuzz seeds 12-16',
+		cause: 'llhttp (client) refused what the proxy sent: HPE_HEADER_OVERFLOW (Connection/Keep-Alive added on the way push it over)',
 	},
 	{
 		name: 'Content-Length next to Transfer-Encoding: chunked (response)', direction: 'response',
@@ -178,7 +193,7 @@ export const REGRESSIONS: readonly Regression[] = [
 	{
 		name: 'Transfer-Encoding "chunked," (response)', direction: 'response',
 		bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'fuzz seed 7 case 47',
-		cause: 'body differs from llhttp\'s: llhttp reads a close-delimited body (chunked is not the final coding), the proxy de-chunks it',
+		cause: 'body differs from llhttp\'s (llhttp reads a close-delimited body, chunked not being the final coding; the proxy de-chunks it)',
 	},
 	{
 		name: 'two Content-Length fields on a 204 (response)', direction: 'response',
@@ -205,4 +220,19 @@ export function regressionCase(regression: Regression): Case {
 		direction: 'response', name: `regression: ${regression.name}`, method: regression.method ?? 'GET', bytes: bytes(regression.bytes),
 		notes: [`found: ${regression.found}`],
 	};
+}
+
+/**
+ * Regression names by the failure cause they had when found (its start, up to a parenthesis that
+ * explains it): lets a run's failure groups name the known finding they belong to.
+ */
+export function regressionsByCause(): Map<string, string[]> {
+	const byCause = new Map<string, string[]>();
+	for (const regression of REGRESSIONS) {
+		const cause = regression.cause.replace(/ \((?!HPE_|MISSING_HOST|101)[^)]*\)$/, '');
+		const names = byCause.get(cause) ?? [];
+		names.push(regression.name);
+		byCause.set(cause, names);
+	}
+	return byCause;
 }

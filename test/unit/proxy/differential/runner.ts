@@ -158,11 +158,17 @@ export function groupFailures(results: readonly CaseResult[]): Map<string, strin
 	return groups;
 }
 
-/** A run's failures as text: the groups, then every failed case in full (up to `limit`). */
-export function formatFailures(results: readonly CaseResult[], limit = 20): string {
+/**
+ * A run's failures as text: the groups (each with the regression cases that failed the same way when
+ * found, from `known`: cause without its `request: `/`response: ` prefix -> names), then every failed
+ * case in full (up to `limit`).
+ */
+export function formatFailures(results: readonly CaseResult[], limit = 20, known?: ReadonlyMap<string, readonly string[]>): string {
 	const lines: string[] = [];
 	for (const [cause, names] of groupFailures(results)) {
-		lines.push(`${names.length} × ${cause}: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`);
+		const regressions = known?.get(cause.replace(/^(request|response): /, ''));
+		lines.push(`${names.length} × ${cause}: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}`
+			+ `${regressions?.length ? `\n    (as the regressions ${regressions.map((n) => JSON.stringify(n)).join(', ')})` : ''}`);
 	}
 	lines.push('');
 	for (const result of results.slice(0, limit)) { lines.push(formatFailure(result), ''); }
