@@ -171,6 +171,11 @@ export const REGRESSIONS: readonly Regression[] = [
 		cause: 'the proxy passed on a response llhttp refuses (HPE_INVALID_TRANSFER_ENCODING)',
 	},
 	{
+		name: 'two different Content-Length fields next to Transfer-Encoding (response)', direction: 'response',
+		bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', found: 'fuzz seed 2024 case 9365',
+		cause: 'the proxy passed on a response llhttp refuses (HPE_UNEXPECTED_CONTENT_LENGTH)',
+	},
+	{
 		name: 'the 502 page answering HEAD has a body', direction: 'response', method: 'HEAD',
 		bytes: 'HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n', found: 'fuzz seed 1 case 26',
 		cause: 'llhttp (client) refused what the proxy sent: HPE_INVALID_CONSTANT (the page\'s body is read as the next response on a kept-alive connection)',
