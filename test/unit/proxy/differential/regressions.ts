@@ -1,6 +1,6 @@
 /*
  * Every case the differential fuzzer (or the review of issue 14) ever found failing, as exact bytes
- * with a name, minimized by hand from the generated case. differential.test.ts runs each one through
+ * with a name, minimized by hand from the generated case. run.pending.ts runs each one through
  * the same oracle and checks as the random cases.
  *
  * `found` says where the case comes from; `cause` is what failed when it was found, so that a
