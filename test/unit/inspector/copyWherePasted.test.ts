@@ -38,7 +38,7 @@ describe('Copy as cURL and Copy as fetch run where they are pasted', function ()
 			let body = '';
 			req.on('data', (chunk: Buffer) => { body += chunk; });
 			req.on('end', () => {
-				seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+				if (req.url !== '/favicon.ico') seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
 				if (req.url === '/') {
 					res.setHeader('content-type', 'text/html');
 					res.end('<title>app</title>app page');
