@@ -10,7 +10,7 @@ import type { CaptureSink } from '../capture/types';
 import { silentLogger, type Logger } from '../logger';
 import type { ProxyContext } from './context';
 import { Http1Connections } from './http1Connection';
-import { forwardHttp2, type Peer } from './http2Forward';
+import { forwardHttp2, Http2Sessions, type Http2Client } from './http2Forward';
 import { closeServer, DEFAULT_HOSTS, explainListenError, httpsUrl, isAddressUnavailable, isLoopbackHost, listen, logServerErrors } from './listeners';
 import { RedirectRewriter } from './redirects';
 import { PlainHttpRedirects } from './plainHttpRedirect';
@@ -70,8 +70,17 @@ const DEFAULT_CAPTURE_BODY_LIMIT = 1024 * 1024;
 /** How often to retry port 0 when the free port on the first address is taken on another. */
 const PORT_ZERO_ATTEMPTS = 5;
 
-const kPeer = Symbol('tlsLens.peer');
-type WithPeer = { [kPeer]?: Peer };
+/**
+ * Streams one HTTP/2 client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). Node advertises no
+ * limit, and every open stream holds a connection to the dev server (requests are not multiplexed
+ * upstream): one client opening 1,000 streams made the proxy open 1,000 upstream sockets (measured).
+ * 128 is nginx's default; browsers queue their requests beyond it. A client that opens more once it has
+ * acknowledged the setting gets GOAWAY(PROTOCOL_ERROR) from nghttp2 (before that, REFUSED_STREAM).
+ */
+const H2_MAX_CONCURRENT_STREAMS = 128;
+
+const kClient = Symbol('tlsLens.http2Client');
+type WithClient = { [kClient]?: Http2Client };
 
 /**
  * The TLS-terminating reverse proxy: HTTPS (TLS 1.2/1.3, HTTP/2 with HTTP/1.1 fallback, certificates
@@ -84,6 +93,7 @@ export class ProxyServer {
 	readonly target: URL;
 	private readonly logger: Logger;
 	private http1: Http1Connections | undefined;
+	private http2: Http2Sessions | undefined;
 	private sniffer: ProtocolSniffer | undefined;
 	private plain: PlainHttpRedirects | undefined;
 	/** One plain TCP listener per bound address. */
@@ -152,19 +162,30 @@ export class ProxyServer {
 		});
 		// HTTP/2 sessions run on TLS sockets this proxy accepted: the HTTP/2 server itself never listens.
 		const h2 = http2.createServer({
-			// No extended CONNECT (RFC 8441): browsers then open WebSockets over HTTP/1.1, which we proxy.
-			settings: { enableConnectProtocol: false },
+			settings: {
+				// No extended CONNECT (RFC 8441): browsers then open WebSockets over HTTP/1.1, which we proxy.
+				enableConnectProtocol: false,
+				maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
+			},
 		});
+		// Streams that wait for their client (a request body, a response it does not take) are reset after the idle timeout.
+		const http2Sessions = this.http2 = new Http2Sessions(context, idleTimeout);
+		/** The TLS socket being handed to the HTTP/2 server ('session' is emitted synchronously). */
+		let arriving: TLSSocket | undefined;
 		h2.on('sessionError', (error: Error) => logger.debug(`[proxy] HTTP/2 session error: ${error.message}`));
 		h2.on('session', (session: http2.ServerHttp2Session) => {
 			session.setTimeout(idleTimeout, closeIdleSession);
-			const socket = session.socket;
 			// Once per session rather than per stream: session.socket is a Proxy, slow to read through.
-			(session as WithPeer)[kPeer] = { ip: socket.remoteAddress ?? '', client: clientAddress(socket), tls: tlsDetails?.detailsOf(socket) ?? {} };
+			const socket = arriving ?? session.socket as TLSSocket;
+			(session as WithClient)[kClient] = http2Sessions.add(session, arriving, socket.remoteAddress ?? '', clientAddress(socket), tlsDetails?.detailsOf(socket) ?? {});
 		});
 		h2.on('stream', (stream: http2.ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
-			const peer = (stream.session as WithPeer | undefined)?.[kPeer] ?? { ip: '', client: 'unknown', tls: {} };
-			forwardHttp2(context, peer, stream, headers, rawHeaders ?? flatten(headers));
+			const client = (stream.session as WithClient | undefined)?.[kClient];
+			if (client === undefined) {
+				stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+				return;
+			}
+			forwardHttp2(http2Sessions, client, stream, headers, rawHeaders ?? flatten(headers));
 		});
 
 		// Terminates TLS on the connections the listeners accept; like the HTTP/2 server, it never listens itself.
@@ -188,7 +209,9 @@ export class ProxyServer {
 			track(socket);
 			tlsDetails?.secureConnection(socket);
 			if (socket.alpnProtocol === 'h2') {
+				arriving = socket;
 				h2.emit('connection', socket);
+				arriving = undefined;
 			} else {
 				http1.serve(socket);
 			}
@@ -215,6 +238,7 @@ export class ProxyServer {
 		this.sockets.clear();
 		this.upstream?.destroy();
 		this.http1?.dispose();
+		this.http2?.dispose();
 		this.sniffer?.dispose();
 		this.plain?.dispose();
 		await Promise.all(closing);
