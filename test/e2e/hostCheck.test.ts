@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startVite, type ViteServer } from '../fixtures/devServers';
-import { proxyPort, runCommand, trustWorkspace } from './workbench';
+import { proxyPort, runCommand, screenshotFailures, trustWorkspace } from './workbench';
 
 const repo = path.resolve(__dirname, '../..');
 const screenshots = path.join(repo, 'test-output/e2e');
@@ -58,11 +58,7 @@ describe('a host check refusal in the VS Code UI', function () {
 		await trustWorkspace(page);
 	});
 
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			await page.screenshot({ path: path.join(screenshots, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
-		}
-	});
+	screenshotFailures(screenshots, () => page);
 
 	after(async () => {
 		await browser?.close();

@@ -10,7 +10,7 @@ import { rootCertificates } from 'node:tls';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startVite, type ViteServer } from '../fixtures/devServers';
-import { inspectorFrame, proxyPort, runCommand, trustWorkspace } from './workbench';
+import { inspectorFrame, proxyPort, runCommand, screenshotFailures, trustWorkspace } from './workbench';
 
 const repo = path.resolve(__dirname, '../..');
 const output = path.join(repo, 'test-output/e2e');
@@ -63,11 +63,7 @@ describe('Traffic inspector in the VS Code UI', function () {
 		appContext = await browser.newContext({ ignoreHTTPSErrors: true });
 	});
 
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			await page.screenshot({ path: path.join(output, `failed-inspector-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
-		}
-	});
+	screenshotFailures(output, () => page, 'inspector-');
 
 	after(async () => {
 		await appContext?.close();

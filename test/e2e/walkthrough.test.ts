@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { startVite, type ViteServer } from '../fixtures/devServers';
-import { runCommand, trustWorkspace } from './workbench';
+import { runCommand, screenshotFailures, trustWorkspace } from './workbench';
 
 const repo = path.resolve(__dirname, '../..');
 const output = path.join(repo, 'test-output/e2e');
@@ -60,11 +60,7 @@ describe('Get Started walkthrough in the VS Code UI', function () {
 		if (await page.locator('.part.auxiliarybar').isVisible()) { await runCommand(page, 'View: Toggle Secondary Side Bar Visibility'); }
 	});
 
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			await page.screenshot({ path: path.join(output, `failed-walkthrough-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
-		}
-	});
+	screenshotFailures(output, () => page, 'walkthrough-');
 
 	after(async () => {
 		await browser?.close();

@@ -1,4 +1,5 @@
 // Helpers for driving the real VS Code workbench (VS Code server + web UI in headless Chromium).
+import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 
 /** Trusts the opened folder the way a user would (a fresh profile opens it in Restricted Mode). */
@@ -53,4 +54,14 @@ export async function proxyPort(page: Page, targetPort: number, timeoutMs = 30_0
 	const match = /:(\d+) → :/.exec(await item.innerText());
 	if (!match) { throw new Error('no port in the status bar'); }
 	return Number(match[1]);
+}
+
+/** After each failed test of the suite, a screenshot of `page()` in `dir`, named `failed-PREFIXtitle.png`. */
+export function screenshotFailures(dir: string, page: () => Page | undefined, prefix = ''): void {
+	afterEach(async function () {
+		const current = page();
+		if (this.currentTest?.state === 'failed' && current) {
+			await current.screenshot({ path: path.join(dir, `failed-${prefix}${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
+		}
+	});
 }

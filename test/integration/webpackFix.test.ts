@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TlsLensApi } from '../../src/extension';
-import type { WebpackFixOutcome } from '../../src/vscode/webpackFix';
-import { report } from './report';
+import { applyInRefactorPreview } from './refactorPreview';
 
 const EXTENSION_ID = 'tls-lens.tls-lens';
 
@@ -94,23 +93,7 @@ describe("webpack-dev-server's HMR socket past the proxy, in a real VS Code exte
 		assert.equal(entryUri.toString(), uri.toString());
 		assert.equal(textEdit.newText, planned.newText);
 
-		// Drive VS Code's refactor preview: the fix waits in applyEdit until the preview is applied or
-		// discarded. Before the pane has listed the change there is nothing to check (the fix then says
-		// 'declined'), and the extension cannot read the pane's context keys, so try again, waiting longer.
-		const started = Date.now();
-		let outcome: WebpackFixOutcome | undefined;
-		for (const delay of [500, 1000, 2000, 4000]) {
-			const fixing = api.webpackFix.fix(uri);
-			await new Promise((resolve) => setTimeout(resolve, delay));
-			// needsConfirmation edits start unchecked in the preview (VS Code's BulkEditPreview): check the file, then apply.
-			await vscode.commands.executeCommand('refactorPreview.focus');
-			await vscode.commands.executeCommand('list.focusFirst');
-			await vscode.commands.executeCommand('refactorPreview.toggleCheckedState');
-			await vscode.commands.executeCommand('refactorPreview.apply');
-			outcome = await fixing;
-			if (outcome === 'applied') { break; }
-		}
-		report(`refactor preview: ${String(outcome)} after ${Date.now() - started} ms`);
+		const outcome = await applyInRefactorPreview(() => api.webpackFix.fix(uri));
 		assert.equal(outcome, 'applied');
 		const saved = readFileSync(file, 'utf8');
 		assert.deepEqual(devServerOf(saved), { static: '/app/public', client: { webSocketURL: 'auto://0.0.0.0:0/ws' } });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startVite, type ViteServer } from '../fixtures/devServers';
-import { inspectorFrame, proxyPort, runCommand, trustWorkspace } from '../e2e/workbench';
+import { inspectorFrame, proxyPort, runCommand, screenshotFailures, trustWorkspace } from '../e2e/workbench';
 import { zipEntries } from './zip';
 
 const repo = path.resolve(__dirname, '../..');
@@ -90,11 +90,7 @@ describe('the installed VSIX', function () {
 		await trustWorkspace(page);
 	});
 
-	afterEach(async function () {
-		if (this.currentTest?.state === 'failed' && page) {
-			await page.screenshot({ path: path.join(screenshots, `failed-${this.currentTest.title.replace(/\W+/g, '-').slice(0, 60)}.png`) });
-		}
-	});
+	screenshotFailures(screenshots, () => page);
 
 	after(async () => {
 		await browser?.close();

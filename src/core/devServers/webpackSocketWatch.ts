@@ -2,6 +2,7 @@ import { decodeBody } from '../capture/bodyDecoding';
 import type { CaptureStore } from '../capture/captureStore';
 import type { Disposable } from '../capture/events';
 import type { Exchange } from '../../shared/exchange';
+import { headerValue } from '../../shared/summary';
 import { checkWebpackSocket, findWebpackClientQuery, type WebpackSocketBypass } from './webpackSocket';
 
 /** Options for {@link watchWebpackSocket}. */
@@ -30,7 +31,7 @@ export function watchWebpackSocket(store: CaptureStore, options: WebpackSocketWa
 			const request = exchange.request;
 			const response = exchange.response;
 			if (exchange.kind !== 'http' || exchange.state !== 'completed' || !request || response?.statusCode !== 200) { continue; }
-			if (!JAVASCRIPT.test(header(response.headers, 'content-type') ?? '')) { continue; }
+			if (!JAVASCRIPT.test(headerValue(response.headers, 'content-type') ?? '')) { continue; }
 			const scriptPath = request.path.split('?')[0];
 			if (seenPaths.has(scriptPath)) { continue; }
 			seenPaths.add(scriptPath);
@@ -38,7 +39,7 @@ export function watchWebpackSocket(store: CaptureStore, options: WebpackSocketWa
 			const raw = store.body(exchange.id, 'response');
 			if (!raw) { continue; }
 			const page = new URL(`https://${request.authority}/`);
-			void decodeBody(raw, header(response.headers, 'content-encoding')).then((decoded) => {
+			void decodeBody(raw, headerValue(response.headers, 'content-encoding')).then((decoded) => {
 				if (done) { return; }
 				const text = decoded.body.toString('utf8');
 				if (!text.includes('webpack-dev-server') || !findWebpackClientQuery(text)) { return; }
@@ -49,8 +50,4 @@ export function watchWebpackSocket(store: CaptureStore, options: WebpackSocketWa
 		}
 	});
 	return { dispose: () => { done = true; subscription.dispose(); } };
-}
-
-function header(headers: readonly (readonly [string, string])[], name: string): string | undefined {
-	return headers.find(([key]) => key.toLowerCase() === name)?.[1];
 }

@@ -10,6 +10,7 @@ import { CaptureStore } from '../../../src/core/capture/captureStore';
 import type { CaptureSink, ChunkHolder } from '../../../src/core/capture/types';
 import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
 import { delay, h2Request, makeCa, memoryLogger, startHarness, type Harness, type TestCa } from './helpers';
+import { RawTlsClient } from './rawTlsClient';
 
 /*
  * The HTTP/1.1 engine the proxy now owns: client-side parsing and framing (http1Connection), the
@@ -117,43 +118,9 @@ interface WireResponse {
 }
 
 /** A TLS connection to the proxy that writes raw bytes and parses responses strictly. */
-class WireClient {
-	private buffer: Buffer = Buffer.alloc(0);
-	private ended = false;
-	private wake: () => void = () => { };
-	readonly closed: Promise<void>;
-
-	private constructor(readonly socket: tls.TLSSocket) {
-		socket.on('data', (chunk: Buffer) => {
-			this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-			this.wake();
-		});
-		// 'close' follows any error; reads fail then with what had arrived.
-		socket.on('error', () => { });
-		this.closed = new Promise((resolve) => socket.once('close', () => {
-			this.ended = true;
-			this.wake();
-			resolve();
-		}));
-	}
-
-	static connect(ca: TestCa, port: number, alpn = 'http/1.1', host = '127.0.0.1'): Promise<WireClient> {
-		return new Promise((resolve, reject) => {
-			const socket = tls.connect({ host, port, servername: 'localhost', ca: ca.caPem, ALPNProtocols: [alpn] }, () => {
-				socket.removeListener('error', reject);
-				resolve(new WireClient(socket));
-			});
-			socket.once('error', reject);
-		});
-	}
-
-	get isClosed(): boolean {
-		return this.ended;
-	}
-
-	/** Bytes received and not consumed by a read. */
-	get unread(): string {
-		return this.buffer.toString('latin1');
+class WireClient extends RawTlsClient {
+	static async connect(ca: TestCa, port: number, alpn = 'http/1.1', host = '127.0.0.1'): Promise<WireClient> {
+		return new WireClient(await RawTlsClient.open(ca, port, alpn, host));
 	}
 
 	write(data: string | Buffer): Promise<void> {
@@ -206,24 +173,6 @@ class WireClient {
 		for (;;) {
 			const response = await this.read(method);
 			if (response.status >= 200) { return response; }
-		}
-	}
-
-	/** Whether the proxy closes the connection within `ms`. */
-	closesWithin(ms: number): Promise<boolean> {
-		return Promise.race([this.closed.then(() => true), delay(ms).then(() => false)]);
-	}
-
-	destroy(): void {
-		this.socket.destroy();
-	}
-
-	private async until<T>(check: () => T | undefined, what: string): Promise<T> {
-		for (;;) {
-			const result = check();
-			if (result !== undefined) { return result; }
-			if (this.ended) { throw new Error(`the connection closed before ${what}; unread: ${JSON.stringify(this.unread.slice(0, 300))}`); }
-			await new Promise<void>((resolve) => { this.wake = resolve; });
 		}
 	}
 }

@@ -4,6 +4,7 @@ import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
 import { delay, h2Request, makeCa, memoryLogger, waitFor, type TestCa } from './helpers';
+import { RawTlsClient } from './rawTlsClient';
 
 /*
  * What the proxy's HTTP/1.1 parser refuses, seen from outside: exact bytes over TLS from a client, and
@@ -22,44 +23,12 @@ interface Answer {
 }
 
 /** A TLS client (ALPN http/1.1) that writes raw bytes and reads the proxy's responses. */
-class Client {
-	private data = Buffer.alloc(0);
-	private ended = false;
-	private wake: () => void = () => { };
+class Client extends RawTlsClient {
 	private writtenAt = 0;
 	private headAt = 0;
-	readonly closed: Promise<void>;
 
-	private constructor(readonly socket: tls.TLSSocket) {
-		socket.on('data', (chunk: Buffer) => {
-			this.data = Buffer.concat([this.data, chunk]);
-			this.wake();
-		});
-		socket.on('error', () => { });
-		this.closed = new Promise((resolve) => socket.once('close', () => {
-			this.ended = true;
-			this.wake();
-			resolve();
-		}));
-	}
-
-	static connect(ca: TestCa, port: number): Promise<Client> {
-		return new Promise((resolve, reject) => {
-			const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.caPem, ALPNProtocols: ['http/1.1'] }, () => {
-				socket.removeListener('error', reject);
-				resolve(new Client(socket));
-			});
-			socket.once('error', reject);
-		});
-	}
-
-	get isClosed(): boolean {
-		return this.ended;
-	}
-
-	/** What arrived and was not read as a response. */
-	get unread(): string {
-		return this.data.toString('latin1');
+	static async connect(ca: TestCa, port: number): Promise<Client> {
+		return new Client(await RawTlsClient.open(ca, port, 'http/1.1', '127.0.0.1'));
 	}
 
 	write(bytes: string | Buffer): Promise<void> {
@@ -70,49 +39,31 @@ class Client {
 	/** The next response (Content-Length or chunked body); throws when the connection closes first. */
 	async response(): Promise<Answer> {
 		const headEnd = await this.until(() => {
-			const at = this.data.indexOf('\r\n\r\n');
+			const at = this.buffer.indexOf('\r\n\r\n');
 			if (at >= 0 && this.headAt === 0) { this.headAt = performance.now(); }
 			return at < 0 ? undefined : at;
 		}, 'a response head');
 		const ms = this.headAt - this.writtenAt;
 		this.headAt = 0;
-		const head = this.data.toString('latin1', 0, headEnd);
+		const head = this.buffer.toString('latin1', 0, headEnd);
 		const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
 		assert.ok(status >= 100, `bad status line in ${JSON.stringify(head)}`);
-		this.data = this.data.subarray(headEnd + 4);
+		this.buffer = this.buffer.subarray(headEnd + 4);
 		const length = /\r\ncontent-length: *(\d+)/i.exec(head);
 		let body: string;
 		if (length !== null) {
 			const size = Number(length[1]);
-			await this.until(() => (this.data.length >= size ? true : undefined), `${size} body bytes`);
-			body = this.data.toString('latin1', 0, size);
-			this.data = this.data.subarray(size);
+			await this.until(() => (this.buffer.length >= size ? true : undefined), `${size} body bytes`);
+			body = this.buffer.toString('latin1', 0, size);
+			this.buffer = this.buffer.subarray(size);
 		} else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
-			const decoded = await this.until(() => decodeChunked(this.data), 'the end of a chunked body');
+			const decoded = await this.until(() => decodeChunked(this.buffer), 'the end of a chunked body');
 			body = decoded.body;
-			this.data = this.data.subarray(decoded.end);
+			this.buffer = this.buffer.subarray(decoded.end);
 		} else {
 			body = '';
 		}
 		return { status, head, body, ms };
-	}
-
-	/** Whether the proxy closes the connection within `ms`. */
-	closesWithin(ms: number): Promise<boolean> {
-		return Promise.race([this.closed.then(() => true), delay(ms).then(() => false)]);
-	}
-
-	destroy(): void {
-		this.socket.destroy();
-	}
-
-	private async until<T>(check: () => T | undefined, what: string): Promise<T> {
-		for (;;) {
-			const result = check();
-			if (result !== undefined) { return result; }
-			if (this.ended) { throw new Error(`the connection closed before ${what}; unread: ${JSON.stringify(this.unread.slice(0, 300))}`); }
-			await new Promise<void>((resolve) => { this.wake = resolve; });
-		}
 	}
 }
 
