@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../logger';
 
 /** The default listen addresses: both loopbacks, so `localhost` works whichever one it resolves to. */
@@ -72,4 +73,14 @@ export function isLoopbackHost(host: string): boolean {
 /** Logs listener errors that happen after start (e.g. EMFILE on accept) instead of letting them throw. */
 export function logServerErrors(server: net.Server, logger: Logger, what: string): void {
 	server.on('error', (error: Error) => logger.error(`[proxy] ${what}: ${error.message}`));
+}
+
+/**
+ * An 'error' listener that destroys the socket (or stream) it is attached to; the owner's 'close'
+ * handlers then clean up. Not every error is followed by 'close': Node emits a TLS error after the
+ * handshake (a broken record, the renegotiation limit) without closing the socket, so a listener that
+ * swallowed errors expecting a close could leave a connection open for good.
+ */
+export function destroyOnError(this: Readable | Writable): void {
+	this.destroy();
 }

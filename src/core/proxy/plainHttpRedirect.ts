@@ -2,6 +2,7 @@ import { isIPv4, isIPv6, type Socket } from 'node:net';
 import type { CaptureSink } from '../capture/types';
 import type { Logger } from '../logger';
 import { findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './http1Parser';
+import { destroyOnError } from './listeners';
 import { clientAddress } from './tlsDetails';
 
 /*
@@ -139,7 +140,7 @@ export class PlainHttpRedirects {
 	serve(socket: Socket, first: Buffer): void {
 		const connection: PlainConnection = { buffered: undefined, since: performance.now(), answered: false, requestLine: false, scanned: 0, client: clientAddress(socket) };
 		this.open.set(socket, connection);
-		socket.on('error', ignoreError);
+		socket.on('error', destroyOnError);
 		socket.on('data', (chunk: Buffer) => this.read(socket, connection, chunk));
 		socket.once('close', () => this.open.delete(socket));
 		// The connection may have been paused by a previous owner; nothing here applies backpressure.
@@ -277,6 +278,3 @@ function plainReason(status: number): string {
 		default: return 'this is neither a TLS handshake nor a plain HTTP request with a valid Host that could be redirected to https.';
 	}
 }
-
-/** Socket errors are a client going away; 'close' cleans up. */
-function ignoreError(): void { }

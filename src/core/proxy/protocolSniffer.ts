@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { destroyOnError } from './listeners';
 
 /**
  * The first byte of every ClientHello: a TLS record of content type handshake (22, RFC 8446 §5.1).
@@ -51,7 +52,7 @@ export class ProtocolSniffer {
 	/** Takes a freshly accepted connection and waits for its first bytes. */
 	accept(socket: Socket): void {
 		// Until TLSSocket (or the plaintext handler) owns the socket, an early reset must not throw.
-		socket.on('error', ignoreError);
+		socket.on('error', destroyOnError);
 		socket.on('data', this.onFirstData);
 		this.waiting.set(socket, performance.now());
 	}
@@ -75,6 +76,3 @@ export class ProtocolSniffer {
 		}
 	}
 }
-
-/** Socket errors before anyone owns the socket are a client going away; 'close' follows. */
-function ignoreError(): void { }

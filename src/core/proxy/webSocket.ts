@@ -7,6 +7,7 @@ import type { ProxyContext } from './context';
 import { describeUpstreamError, renderErrorPage } from './errorPage';
 import { headerValue, http1RequestHeaders, http1ResponseHeaders, ownResponseHead, responseHeadText } from './headers';
 import type { RequestHead } from './http1Parser';
+import { destroyOnError } from './listeners';
 import { clientAddress } from './tlsDetails';
 
 /** A bare answer longer than this is no refusal but a server speaking something else: the 502 says so. */
@@ -21,7 +22,9 @@ const HTTP_PREFIX = Buffer.from('HTTP/');
  * parsers read copies of the bytes. Upgrades are rare next to requests, so closures are fine here.
  */
 export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket: Socket, head: Buffer): void {
-	socket.on('error', ignoreError);
+	// Destroying the socket is what ends the rest: its 'close' cancels the upgrade request, or (once
+	// upgraded) ends the dev server's socket.
+	socket.on('error', destroyOnError);
 	// The request handed over the socket paused or not; from here on it is piped.
 	socket.resume();
 	const upgrade = headerValue(request.rawHeaders, 'upgrade');
@@ -95,7 +98,7 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 	// The dev server declined the upgrade (401, 403, 404…): its answer goes to the client as it came
 	// (minus hop-by-hop headers, body and all), then the connection closes.
 	upstreamRequest.on('response', (response: IncomingMessage) => {
-		response.on('error', ignoreError);
+		response.on('error', destroyOnError);
 		proxy.upstream.reachable();
 		if (settled) {
 			response.destroy();
@@ -131,7 +134,7 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 
 	upstreamRequest.on('upgrade', (response: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
 		proxy.upstream.reachable();
-		upstreamSocket.on('error', ignoreError);
+		upstreamSocket.on('error', destroyOnError);
 		if (settled || socket.destroyed) {
 			upstreamSocket.destroy();
 			return;
@@ -194,6 +197,3 @@ function endSoon(socket: Duplex): void {
 		socket.end();
 	}
 }
-
-/** Socket errors are expected when either side disconnects; the 'close' handlers clean up. */
-function ignoreError(): void { }

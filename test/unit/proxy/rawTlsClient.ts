@@ -1,3 +1,5 @@
+import type * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { delay, type TestCa } from './helpers';
 
@@ -64,4 +66,23 @@ export class RawTlsClient {
 			await new Promise<void>((resolve) => { this.wake = resolve; });
 		}
 	}
+}
+
+/** A TLS application-data record that no key decrypts: the peer's OpenSSL fails on it ("bad record mac"). */
+export const BAD_RECORD = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x28]), Buffer.alloc(0x28, 0x41)]);
+
+/**
+ * A TLS socket over `raw` through a stream of our own, so that the test can stop feeding the TLS side
+ * (`cut`) and write bytes on the TCP connection underneath: what the peer's TLS layer then does with
+ * a broken record is seen, not what ours does with its alert.
+ */
+export function bridge(raw: net.Socket): { duplex: Duplex; cut(): void } {
+	let feeding = true;
+	const duplex = new Duplex({
+		read() { },
+		write(chunk: Buffer, _encoding, callback) { raw.write(chunk, callback); },
+	});
+	raw.on('data', (chunk: Buffer) => { if (feeding) { duplex.push(chunk); } });
+	raw.on('error', () => { });
+	return { duplex, cut: () => { feeding = false; } };
 }

@@ -1,10 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { ProxyServer, type ProxyOptions } from '../../../src/core/proxy';
 import { delay, h2Request, makeCa, memoryLogger, waitFor, type TestCa } from './helpers';
-import { RawTlsClient } from './rawTlsClient';
+import { BAD_RECORD, bridge, RawTlsClient } from './rawTlsClient';
 
 /*
  * What the proxy's HTTP/1.1 parser refuses, seen from outside: exact bytes over TLS from a client, and
@@ -176,25 +175,6 @@ class RawDevServer {
 }
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
-
-/** A TLS application-data record that no key decrypts: the peer's OpenSSL fails on it ("bad record mac"). */
-const BAD_RECORD = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x28]), Buffer.alloc(0x28, 0x41)]);
-
-/**
- * A TLS socket over `raw` through a stream of our own, so that the test can stop feeding the TLS side
- * (`cut`) and write bytes on the TCP connection underneath: what the peer's TLS layer then does with
- * a broken record is seen, not what ours does with its alert.
- */
-function bridge(raw: net.Socket): { duplex: Duplex; cut(): void } {
-	let feeding = true;
-	const duplex = new Duplex({
-		read() { },
-		write(chunk: Buffer, _encoding, callback) { raw.write(chunk, callback); },
-	});
-	raw.on('data', (chunk: Buffer) => { if (feeding) { duplex.push(chunk); } });
-	raw.on('error', () => { });
-	return { duplex, cut: () => { feeding = false; } };
-}
 
 describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev server)', function () {
 	this.timeout(20_000);
