@@ -67,6 +67,16 @@ export interface ProxyAddress {
 
 const DEFAULT_PORT = 8443;
 const DEFAULT_CAPTURE_BODY_LIMIT = 1024 * 1024;
+
+/** Default {@link ProxyOptions.connectTimeoutMs}: a dev server that has not accepted by then is stuck (504). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default {@link ProxyOptions.headersTimeoutMs}, a slow-loris guard: a browser sends its head at once (Node's http server allows 60 s). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+/** Default {@link ProxyOptions.idleTimeoutMs}, announced to HTTP/1.1 clients as `Keep-Alive: timeout=60`. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** Default {@link ProxyOptions.handshakeTimeoutMs}, for the first byte and then for the handshake (Node's TLS default is 120 s). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** How often to retry port 0 when the free port on the first address is taken on another. */
 const PORT_ZERO_ATTEMPTS = 5;
 
@@ -77,7 +87,7 @@ const PORT_ZERO_ATTEMPTS = 5;
  * 128 is nginx's default; browsers queue their requests beyond it. A client that opens more once it has
  * acknowledged the setting gets GOAWAY(PROTOCOL_ERROR) from nghttp2 (before that, REFUSED_STREAM).
  */
-const H2_MAX_CONCURRENT_STREAMS = 128;
+export const H2_MAX_CONCURRENT_STREAMS = 128;
 
 const kClient = Symbol('tlsLens.http2Client');
 type WithClient = { [kClient]?: Http2Client };
@@ -126,12 +136,12 @@ export class ProxyServer {
 		const logger = this.logger;
 		const endpoint = upstreamEndpoint(this.target);
 		const verifyTls = options.upstreamTlsVerify ?? true;
-		const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+		const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 		if (endpoint.tls && !verifyTls) {
 			logger.warn(`[proxy] Upstream TLS verification is OFF for ${endpoint.display}: any certificate is accepted, so the connection to the dev server is not authenticated.`);
 		}
 		const defaultCertificate = await options.issuer.certificateFor(undefined);
-		const idleTimeout = options.idleTimeoutMs ?? 60_000;
+		const idleTimeout = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 		const upstream = this.upstream = new Upstream({ endpoint, caPem: options.ca.certPem, verifyTls, connectTimeoutMs, logger });
 		const tlsDetails = options.capture === undefined ? undefined : new TlsDetailsCollector(options.issuer);
 		const sockets = this.sockets;
@@ -154,8 +164,8 @@ export class ProxyServer {
 			track,
 		};
 
-		const headersTimeout = options.headersTimeoutMs ?? 30_000;
-		const handshakeTimeout = options.handshakeTimeoutMs ?? 10_000;
+		const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+		const handshakeTimeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
 		const http1 = this.http1 = new Http1Connections(context, {
 			headersMs: headersTimeout,
 			idleMs: idleTimeout,

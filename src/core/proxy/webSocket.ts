@@ -11,7 +11,7 @@ import { destroyOnError } from './listeners';
 import { clientAddress } from './tlsDetails';
 
 /** A bare answer longer than this is no refusal but a server speaking something else: the 502 says so. */
-const MAX_BARE_ANSWER = 1024;
+export const MAX_BARE_ANSWER = 1024;
 const HTTP_PREFIX = Buffer.from('HTTP/');
 
 /**
