@@ -1,5 +1,5 @@
 // Differential fuzzing of the proxy's HTTP/1.1 handling against Node's llhttp, for longer than the
-// bounded run in test/unit/proxy/differential/run.pending.ts (out of `npm test` while findings are open): the same generators, oracle,
+// bounded run in test/unit/proxy/differential.test.ts (part of `npm test`): the same generators, oracle,
 // proxy driver and checks, loaded from TypeScript through tsx as the unit tests load them.
 //
 //   node scripts/fuzz.mjs [--seconds 300] [--seed N] [--cases N] [--lanes 8,4] [--show 3]

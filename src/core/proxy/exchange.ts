@@ -174,6 +174,22 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 		this.end('upstream-error', failure.reason);
 	}
 
+	/**
+	 * From {@link respond}, before anything of the response went to the client: it cannot be passed on
+	 * as it is, so the client gets a 502 that says `reason`, and the dev server's connection is dropped.
+	 */
+	protected refuseResponse(reason: string): void {
+		const connection = this.connection;
+		this.connection = undefined;
+		connection?.abort();
+		this.started = false;
+		const error: NodeJS.ErrnoException = new Error(reason);
+		error.code = 'HPE_INVALID_RESPONSE';
+		const failure = describeUpstreamError(error, this.proxy.endpoint.display, this.proxy.connectTimeoutMs);
+		this.fail(failure);
+		this.end('upstream-error', failure.reason);
+	}
+
 	/** The client can take more response bytes: read from the dev server again. */
 	protected clientDrained(): void {
 		this.connection?.resume();

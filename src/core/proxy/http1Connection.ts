@@ -209,7 +209,12 @@ class Http1Connection implements Http1Owner {
 		const facts = scanConnectionFacts(head);
 		if (facts.hosts > 1) {
 			// RFC 9112 §3.2: MUST answer 400. Which one would the dev server (or its host check) read?
-			this.reject(400, 'The request has more than one Host header.');
+			this.reject(400, 'The request has more than one Host header.', head.method);
+			return -1;
+		}
+		if (facts.hosts === 0 && head.httpVersion === '1.1') {
+			// RFC 9112 §3.2: MUST answer 400. Node's server does too, so the dev server would never see it.
+			this.reject(400, 'The request has no Host header, which HTTP/1.1 requires.', head.method);
 			return -1;
 		}
 		if (facts.upgrade !== undefined) {
@@ -219,7 +224,7 @@ class Http1Connection implements Http1Owner {
 			return -1;
 		}
 		if (head.method === 'CONNECT') {
-			this.reject(405, 'TLS Lens does not tunnel CONNECT requests.');
+			this.reject(405, 'TLS Lens does not tunnel CONNECT requests.', head.method);
 			return -1;
 		}
 		if (facts.expectContinue && framing.kind !== 'none') { socket.write(CONTINUE); }
@@ -229,9 +234,15 @@ class Http1Connection implements Http1Owner {
 			fallbackHost: proxy.endpoint.authority,
 			upgrade: undefined,
 		});
+		const upstreamHead = requestHeadText(head.method, head.target, forwarded.headers);
+		if (upstreamHead.length > MAX_HEAD_BYTES) {
+			// The X-Forwarded-* fields pushed a head near the limit over it: the dev server's parser
+			// (Node's allows 16 KiB too) would refuse it, and the client would only learn of a 502.
+			this.reject(431, 'The request headers are larger than 16 KiB with the X-Forwarded-* fields that TLS Lens adds.', head.method);
+			return -1;
+		}
 		const body = framing.kind === 'none' ? RequestBody.None : framing.kind === 'chunked' ? RequestBody.Chunked : RequestBody.Sized;
-		const exchange = new Http1Exchange(this, head, requestHeadText(head.method, head.target, forwarded.headers), forwarded.host, body,
-			facts.keepAlive);
+		const exchange = new Http1Exchange(this, head, upstreamHead, forwarded.host, body, facts.keepAlive);
 		this.exchange = exchange;
 		const capture = proxy.capture;
 		if (capture !== undefined) {
@@ -354,11 +365,13 @@ class Http1Connection implements Http1Owner {
 	}
 
 	/** Answers a request we cannot forward, and closes: the rest of the connection cannot be trusted. */
-	reject(status: number, message: string): void {
+	/** Answers `status` with `message` and closes; `method`, when the request line was read, keeps a HEAD's answer body-less. */
+	reject(status: number, message: string, method?: string): void {
 		this.state = State.Closed;
 		this.pending = undefined;
 		const body = `${message}\n`;
-		this.socket.end(ownResponseHead(status, STATUS_TEXT[status] ?? 'Error', 'text/plain; charset=utf-8', Buffer.byteLength(body), 'Connection: close\r\n') + body);
+		const head = ownResponseHead(status, STATUS_TEXT[status] ?? 'Error', 'text/plain; charset=utf-8', Buffer.byteLength(body), 'Connection: close\r\n');
+		this.socket.end(method === 'HEAD' ? head : head + body);
 	}
 
 	checkTimeouts(now: number, headersMs: number, idleMs: number): void {

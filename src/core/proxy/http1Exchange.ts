@@ -3,7 +3,7 @@ import type { ProxyContext } from './context';
 import { renderErrorPage, type GatewayFailure } from './errorPage';
 import { Exchange, type RequestBody } from './exchange';
 import { headerValue, http1ResponseHeaders, ownResponseHead, responseHeadText } from './headers';
-import { chunkHeader, type Framing, type RequestHead, type ResponseHead } from './http1Parser';
+import { chunkHeader, MAX_HEAD_BYTES, type Framing, type RequestHead, type ResponseHead } from './http1Parser';
 
 /** What an HTTP/1.x exchange needs from the client connection it answers on. */
 export interface Http1Owner {
@@ -49,12 +49,20 @@ export class Http1Exchange extends Exchange {
 			}
 		}
 		extra += this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n';
+		const text = responseHeadText(head.statusCode, head.statusMessage, headers, extra);
+		if (text.length > MAX_HEAD_BYTES) {
+			// What the proxy adds (Connection, Keep-Alive, a rewritten Location) took a head near the limit
+			// over it: the client's parser (Node's and browsers' allow 16 KiB or little more) would refuse it.
+			this.chunked = false;
+			this.refuseResponse('its response head is larger than 16 KiB once TLS Lens adds Connection and Keep-Alive');
+			return;
+		}
 		// Corked until the end of this tick: the head goes out in one TLS record with the first body bytes,
 		// which usually arrive in the same read as the head.
 		this.socket.cork();
 		this.corked = true;
 		process.nextTick(uncork, this);
-		this.socket.write(responseHeadText(head.statusCode, head.statusMessage, headers, extra), 'latin1');
+		this.socket.write(text, 'latin1');
 	}
 
 	protected responseData(data: Buffer): boolean {
@@ -97,7 +105,9 @@ export class Http1Exchange extends Exchange {
 		const socket = this.socket;
 		socket.cork();
 		socket.write(ownResponseHead(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', page.contentType, page.body.length, `Cache-Control: no-store\r\n${connection}`), 'latin1');
-		socket.write(page.body);
+		// A HEAD's answer has the Content-Length a GET's would, and no body (RFC 9110 §9.3.2): on a kept-alive
+		// connection the client would read one as the next response.
+		if (this.method !== 'HEAD') { socket.write(page.body); }
 		socket.uncork();
 		this.owner.responseDone(this.keepAlive);
 	}

@@ -79,6 +79,8 @@ const SEMICOLON = 0x3b;
 const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const EQUALS = 0x3d;
+const SLASH = 0x2f;
+const ASTERISK = 0x2a;
 
 // Character classes by byte, one bit each.
 const TCHAR = 1;
@@ -223,11 +225,39 @@ function parseFields(head: string, b: Buffer, pos: number): string[] {
 		// A bare CR or LF, NUL or another control byte.
 		if (end < length && (b[end] !== CR || end + 1 === length || b[end + 1] !== LF)) { throw badRequest('invalid character in header value'); }
 		let valueEnd = end;
-		while (valueEnd > valueStart && isOws(b[valueEnd - 1])) { valueEnd--; }
-		rawHeaders.push(head.slice(start, i), head.slice(valueStart, valueEnd));
+		let trailingTab = false;
+		while (valueEnd > valueStart && isOws(b[valueEnd - 1])) {
+			if (b[--valueEnd] === HTAB) { trailingTab = true; }
+		}
+		const name = head.slice(start, i);
+		// llhttp refuses a tab after a Content-Length or Transfer-Encoding value (a space it allows): once
+		// trimmed, the value would frame the message where the next Node parser refuses it.
+		if (trailingTab && isFramingField(name)) { throw badRequest(`tab after the ${name} value`); }
+		rawHeaders.push(name, head.slice(valueStart, valueEnd));
 		pos = end;
 	}
 	return rawHeaders;
+}
+
+/**
+ * Whether `b[start..end)` has the form of a request-target for `method` (RFC 9112 §3.2): origin-form
+ * (`/…`), absolute-form (`scheme://…`), `*` for OPTIONS only, and for CONNECT anything (it is refused
+ * later). llhttp refuses the rest, `GET localhost:443` and `GET !/` among them, so a dev server would;
+ * it also takes only letters in a scheme (RFC 3986 allows digits, `+`, `-` and `.` after the first),
+ * and so does this check.
+ */
+function isRequestTarget(b: Buffer, start: number, end: number, method: string): boolean {
+	const first = b[start];
+	if (first === SLASH || method === 'CONNECT') { return true; }
+	if (first === ASTERISK) { return end - start === 1 && method === 'OPTIONS'; }
+	let i = start;
+	while (i < end && isAlpha(b[i])) { i++; }
+	return i > start && end - i > 3 && b[i] === COLON && b[i + 1] === SLASH && b[i + 2] === SLASH;
+}
+
+function isAlpha(c: number): boolean {
+	const lower = c | 0x20;
+	return lower >= 0x61 && lower <= 0x7a;
 }
 
 /**
@@ -255,6 +285,7 @@ export function parseRequestHead(head: string): RequestHead {
 	// client that took this connection for one, or a probe (the preface itself, HTTP/2.0, is a 505 above).
 	// Other unknown methods are tokens like any (RFC 9110 §9.1).
 	if (targetStart === 4 && b[0] === 0x50 && b[1] === 0x52 && b[2] === 0x49) { throw badRequest('HTTP/2 connection preface method (PRI) on an HTTP/1.1 connection'); }
+	if (!isRequestTarget(b, targetStart, i, method)) { throw badRequest('invalid request-target'); }
 	return { method, target, httpVersion, rawHeaders: parseFields(head, b, lineEnd), text: head };
 }
 
@@ -302,6 +333,8 @@ interface FramingFields {
 	chunkedLast: boolean;
 	/** A transfer coding other than `chunked` is listed. */
 	otherCoding: boolean;
+	/** A Transfer-Encoding list has an empty element (`chunked,`). */
+	emptyCoding: boolean;
 }
 
 /**
@@ -337,7 +370,11 @@ function isChunked(value: string, start: number, end: number): boolean {
 	return true;
 }
 
-/** Adds the codings listed in one Transfer-Encoding value, in order; empty list elements are skipped (RFC 9110 §5.6.1). */
+/**
+ * Adds the codings listed in one Transfer-Encoding value, in order. Empty list elements, which RFC
+ * 9110 §5.6.1 has recipients skip, are noted instead: llhttp takes `chunked,` as a list whose final
+ * coding is not chunked, and the proxy must not frame a message otherwise than the next parser.
+ */
 function addCodings(value: string, fields: FramingFields): void {
 	const length = value.length;
 	let i = 0;
@@ -353,13 +390,15 @@ function addCodings(value: string, fields: FramingFields): void {
 			const chunked = isChunked(value, start, end);
 			if (chunked) { fields.chunked++; } else { fields.otherCoding = true; }
 			fields.chunkedLast = chunked;
+		} else {
+			fields.emptyCoding = true;
 		}
 		i = comma + 1;
 	}
 }
 
 function framingFields(rawHeaders: readonly string[]): FramingFields {
-	const fields: FramingFields = { hasLength: false, length: -1, hasCoding: false, chunked: 0, chunkedLast: false, otherCoding: false };
+	const fields: FramingFields = { hasLength: false, length: -1, hasCoding: false, chunked: 0, chunkedLast: false, otherCoding: false, emptyCoding: false };
 	for (let i = 0; i < rawHeaders.length; i += 2) {
 		const name = rawHeaders[i];
 		// Length first: most names are neither, and toLowerCase then runs for almost none of them.
@@ -391,6 +430,7 @@ export function requestFraming(rawHeaders: readonly string[], httpVersion: '1.0'
 		if (httpVersion === '1.0') { throw badRequest('Transfer-Encoding in an HTTP/1.0 request'); }
 		// RFC 9112 §6.1 lets a server drop Content-Length and go on; rejecting is what closes the smuggling door.
 		if (fields.hasLength) { throw badRequest('both Transfer-Encoding and Content-Length'); }
+		if (fields.emptyCoding) { throw badRequest('empty element in Transfer-Encoding'); }
 		if (!fields.chunkedLast) { throw badRequest('final transfer coding is not chunked'); }
 		if (fields.chunked > 1) { throw badRequest('chunked applied more than once'); }
 		if (fields.otherCoding) { throw new HttpParseError('transfer coding not implemented', 501); }
@@ -404,55 +444,66 @@ export function requestFraming(rawHeaders: readonly string[], httpVersion: '1.0'
 }
 
 /**
- * Body framing of a response to a request with `requestMethod` (RFC 9112 §6.3): HEAD, 1xx, 204, 304 -> none; TE with final chunked -> chunked; TE otherwise -> close; valid CL -> length (0 -> none); invalid or repeated CL (as in requests) -> throws HttpParseError(400); nothing -> close.
+ * Body framing of a response to a request with `requestMethod` (RFC 9112 §6.3): HEAD, 1xx, 204, 304 -> none; TE with final chunked -> chunked; TE otherwise -> close; valid CL -> length (0 -> none); nothing -> close.
+ * A 2xx to CONNECT is none (§6.3 rule 2: the connection becomes a tunnel).
  *
- * Also: a 2xx to CONNECT is none (§6.3 rule 2: the connection becomes a tunnel). Transfer-Encoding
- * overrides Content-Length (§6.3 rule 3), which is then not validated; a caller forwarding the
- * message must drop that Content-Length. `chunked` listed twice throws 400: decoding it once would
- * pass chunk framing on as payload.
+ * Throws HttpParseError(400), for the caller's 502, where llhttp (the client's parser) would refuse
+ * the response: Transfer-Encoding next to Content-Length (§6.3 rule 3 lets TE win, but a proxy that
+ * passed such a message on would hand the smuggling question to the next parser), an invalid or
+ * repeated Content-Length (as in requests), an empty Transfer-Encoding element, `chunked` listed
+ * twice (decoding it once would pass chunk framing on as payload). These are checked for body-less
+ * responses too, since they are passed on and the client checks them all the same.
  */
 export function responseFraming(rawHeaders: readonly string[], statusCode: number, requestMethod: string): Framing {
-	if (requestMethod === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) { return NONE; }
-	if (requestMethod === 'CONNECT' && statusCode < 300) { return NONE; }
 	const fields = framingFields(rawHeaders);
 	if (fields.hasCoding) {
+		if (fields.hasLength) { throw badRequest('both Transfer-Encoding and Content-Length'); }
+		if (fields.emptyCoding) { throw badRequest('empty element in Transfer-Encoding'); }
 		if (fields.chunked > 1) { throw badRequest('chunked applied more than once'); }
-		return fields.chunkedLast ? CHUNKED : CLOSE;
+	} else if (fields.hasLength && fields.length === -1) {
+		throw badRequest('invalid Content-Length');
 	}
-	if (fields.hasLength) {
-		if (fields.length === -1) { throw badRequest('invalid Content-Length'); }
-		return fields.length === 0 ? NONE : { kind: 'length', length: fields.length };
-	}
+	if (requestMethod === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) { return NONE; }
+	if (requestMethod === 'CONNECT' && statusCode < 300) { return NONE; }
+	if (fields.hasCoding) { return fields.chunkedLast ? CHUNKED : CLOSE; }
+	if (fields.hasLength) { return fields.length === 0 ? NONE : { kind: 'length', length: fields.length }; }
 	return CLOSE;
+}
+
+/** The length of `transfer-encoding`, the longer framing field name. */
+const FRAMING_NAME_MAX = 17;
+
+/**
+ * Content-Length or Transfer-Encoding, which a trailer section must not hold (RFC 9110 §6.5.1):
+ * llhttp refuses them there, and a parser that took them up would frame the next message anew.
+ */
+function isFramingField(name: string): boolean {
+	if (name.length !== 14 && name.length !== FRAMING_NAME_MAX) { return false; }
+	const lower = name.toLowerCase();
+	return lower === 'content-length' || lower === 'transfer-encoding';
 }
 
 /** Where a {@link ChunkedDecoder} is in the body. */
 const enum State {
 	/** Reading the chunk-size hex digits. */
 	Size,
-	/** SP/HTAB after the size: BWS, which must lead to `;` (RFC 9112 §7.1.1). */
-	SizeSpace,
-	// Chunk extensions, RFC 9112 §7.1.1:
-	//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+	// Chunk extensions, RFC 9112 §7.1.1, without the BWS it allows (see ChunkedDecoder):
+	//   chunk-ext = *( ";" chunk-ext-name [ "=" chunk-ext-val ] )
 	//   chunk-ext-name = token; chunk-ext-val = token / quoted-string
-	/** After `;`: BWS, then the first byte of a name. */
+	/** After `;`: the first byte of a name. */
 	ExtNameStart,
-	/** In a name: more token bytes, `=`, `;`, BWS or the CR. */
+	/** In a name: more token bytes, `=`, `;` or the CR. */
 	ExtName,
-	/** BWS after a name: must lead to `=` or `;`. */
-	ExtNameSpace,
-	/** After `=`: BWS, then a token or a quoted string. */
+	/** After `=`: a token or a quoted string. */
 	ExtValueStart,
-	/** In a token value: more token bytes, `;`, BWS or the CR. */
+	/** In a token value: more token bytes, `;` or the CR. */
 	ExtToken,
 	/** In a quoted string, after the opening DQUOTE. */
 	ExtQuoted,
 	/** After a backslash in a quoted string: the escaped byte. */
 	ExtQuotedPair,
-	/** Just after a quoted string's closing DQUOTE: `;`, BWS or the CR. */
+	/** Just after a quoted string's closing DQUOTE: `;` or the CR. */
 	ExtQuotedEnd,
-	/** BWS after a value: must lead to `;`. */
-	ExtValueSpace,
 	/** The LF ending the size line. */
 	SizeLf,
 	Data,
@@ -472,12 +523,15 @@ const enum State {
  * Incremental decoder of a chunked body (RFC 9112 §7.1): chunk-size (hex, reject overflow beyond 2^53 and more than 16 hex digits), chunk extensions (validated, dropped, bounded length), CRLF, data, CRLF, ..., last-chunk "0", optional trailer fields (skipped, bounded total size), final CRLF.
  *
  * Extensions must follow §7.1.1's grammar: `;` and a token name, optionally `=` and a token or a
- * quoted string (quoted-pairs allowed), with BWS around `;` and `=` but not before the CR. Anything
- * else is 400, as llhttp refuses it too: `2;` (no name), a CR inside a quoted string, `a=` (no value).
+ * quoted string (quoted-pairs allowed). Anything else is 400, as llhttp refuses it too: `2;` (no
+ * name), a CR inside a quoted string, `a=` (no value). So is the BWS that §7.1.1 allows around `;`
+ * and `=` (`3 ;a`, `3; a`, `3;a = b`): llhttp refuses it, so a Node dev server would, and no
+ * client sends it.
  *
  * Extensions may take 16 KiB over the whole body (like Node), so that tiny chunks with long
  * extensions cannot make the proxy read without end; trailers may take {@link MAX_HEAD_BYTES}.
- * Trailer fields are validated like header fields (bare CR/LF and obs-fold are 400) and dropped.
+ * Trailer fields are validated like header fields (bare CR/LF and obs-fold are 400) and dropped;
+ * Content-Length and Transfer-Encoding there are 400.
  * After an error the decoder stays failed: every later push throws.
  */
 export class ChunkedDecoder {
@@ -487,6 +541,8 @@ export class ChunkedDecoder {
 	private digits = 0;
 	private extensionBytes = 0;
 	private trailerBytes = 0;
+	/** The trailer field name being read, kept only as long as it could still be a framing field's. */
+	private trailerName = '';
 
 	constructor(private readonly onData: (data: Buffer) => void) { }
 
@@ -532,31 +588,16 @@ export class ChunkedDecoder {
 					} else if (c === SEMICOLON) {
 						this.extension();
 						this.state = State.ExtNameStart;
-					} else if (c === SP || c === HTAB) {
-						this.extension();
-						this.state = State.SizeSpace;
 					} else {
 						throw this.fail('invalid chunk size');
 					}
 					break;
 				}
-				case State.SizeSpace:
-					this.extension();
-					if (c === SEMICOLON) {
-						this.state = State.ExtNameStart;
-					} else if (c !== SP && c !== HTAB) {
-						// `5 \r\n`: whitespace is only allowed before an extension, and parsers disagree on it.
-						throw this.fail('invalid chunk size');
-					}
-					break;
 				case State.ExtNameStart:
 					this.extension();
-					if (CLASSES[c] & TCHAR) {
-						this.state = State.ExtName;
-					} else if (c !== SP && c !== HTAB) {
-						// `2;\r\n`, `2;;a`, `2;=b`: an extension without a name.
-						throw this.fail('empty chunk extension name');
-					}
+					// `2;\r\n`, `2;;a`, `2;=b`: an extension without a name.
+					if (!(CLASSES[c] & TCHAR)) { throw this.fail('empty chunk extension name'); }
+					this.state = State.ExtName;
 					break;
 				case State.ExtName:
 					if (c === CR) {
@@ -568,21 +609,8 @@ export class ChunkedDecoder {
 						this.state = State.ExtValueStart;
 					} else if (c === SEMICOLON) {
 						this.state = State.ExtNameStart;
-					} else if (c === SP || c === HTAB) {
-						this.state = State.ExtNameSpace;
 					} else if (!(CLASSES[c] & TCHAR)) {
 						throw this.fail('invalid character in chunk extension name');
-					}
-					break;
-				case State.ExtNameSpace:
-					this.extension();
-					if (c === EQUALS) {
-						this.state = State.ExtValueStart;
-					} else if (c === SEMICOLON) {
-						this.state = State.ExtNameStart;
-					} else if (c !== SP && c !== HTAB) {
-						// Whitespace before the CR included: BWS only ever precedes `=` or `;`.
-						throw this.fail('invalid character after chunk extension name');
 					}
 					break;
 				case State.ExtValueStart:
@@ -591,7 +619,7 @@ export class ChunkedDecoder {
 						this.state = State.ExtQuoted;
 					} else if (CLASSES[c] & TCHAR) {
 						this.state = State.ExtToken;
-					} else if (c !== SP && c !== HTAB) {
+					} else {
 						throw this.fail('invalid chunk extension value');
 					}
 					break;
@@ -603,8 +631,6 @@ export class ChunkedDecoder {
 					this.extension();
 					if (c === SEMICOLON) {
 						this.state = State.ExtNameStart;
-					} else if (c === SP || c === HTAB) {
-						this.state = State.ExtValueSpace;
 					} else if (!(CLASSES[c] & TCHAR)) {
 						throw this.fail('invalid character in chunk extension value');
 					}
@@ -631,21 +657,8 @@ export class ChunkedDecoder {
 						break;
 					}
 					this.extension();
-					if (c === SEMICOLON) {
-						this.state = State.ExtNameStart;
-					} else if (c === SP || c === HTAB) {
-						this.state = State.ExtValueSpace;
-					} else {
-						throw this.fail('invalid character after chunk extension quoted string');
-					}
-					break;
-				case State.ExtValueSpace:
-					this.extension();
-					if (c === SEMICOLON) {
-						this.state = State.ExtNameStart;
-					} else if (c !== SP && c !== HTAB) {
-						throw this.fail('invalid character after chunk extension value');
-					}
+					if (c !== SEMICOLON) { throw this.fail('invalid character after chunk extension quoted string'); }
+					this.state = State.ExtNameStart;
 					break;
 				case State.SizeLf:
 					if (c !== LF) { throw this.fail('missing LF after chunk size'); }
@@ -667,14 +680,18 @@ export class ChunkedDecoder {
 					}
 					this.trailer();
 					if (!(CLASSES[c] & TCHAR)) { throw this.fail('invalid trailer field'); }
+					this.trailerName = String.fromCharCode(c);
 					this.state = State.TrailerName;
 					break;
 				case State.TrailerName:
 					this.trailer();
 					if (c === COLON) {
+						if (isFramingField(this.trailerName)) { throw this.fail(`${this.trailerName} in the trailer section`); }
 						this.state = State.TrailerValue;
 					} else if (!(CLASSES[c] & TCHAR)) {
 						throw this.fail('invalid trailer field');
+					} else if (this.trailerName.length <= FRAMING_NAME_MAX) {
+						this.trailerName += String.fromCharCode(c);
 					}
 					break;
 				case State.TrailerValue:

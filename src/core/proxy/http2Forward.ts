@@ -5,7 +5,7 @@ import type { ProxyContext } from './context';
 import { renderErrorPage, type GatewayFailure } from './errorPage';
 import { Exchange, RequestBody } from './exchange';
 import { http2RequestHeaders, http2ResponseHeaders, requestHeadText } from './headers';
-import type { Framing, ResponseHead } from './http1Parser';
+import { MAX_HEAD_BYTES, type Framing, type ResponseHead } from './http1Parser';
 
 /*
  * Abuse limits (issue 14), measured with raw frames in test/unit/proxy/http2Abuse.test.ts. What Node's
@@ -325,7 +325,14 @@ export function forwardHttp2(sessions: Http2Sessions, client: Http2Client, strea
 		chunked: body === RequestBody.Chunked,
 		upgrade: undefined,
 	});
-	const exchange = new Http2Exchange(sessions, client, stream, headers, method, requestHeadText(method, path, forwarded.headers), forwarded.authority, body);
+	const upstreamHead = requestHeadText(method, path, forwarded.headers);
+	if (upstreamHead.length > MAX_HEAD_BYTES) {
+		// As for HTTP/1.1 clients: the dev server's parser would refuse the head it makes upstream.
+		stream.respond({ ':status': 431, 'content-type': 'text/plain; charset=utf-8' });
+		stream.end('The request headers are larger than 16 KiB as HTTP/1.1 with the X-Forwarded-* fields that TLS Lens adds.\n');
+		return;
+	}
+	const exchange = new Http2Exchange(sessions, client, stream, headers, method, upstreamHead, forwarded.authority, body);
 	(stream as Tagged)[kExchange] = exchange;
 	client.open++;
 	stream.on('close', onStreamClose);

@@ -35,8 +35,8 @@ class Client extends RawTlsClient {
 		return new Promise((resolve, reject) => this.socket.write(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, (error) => (error ? reject(error) : resolve())));
 	}
 
-	/** The next response (Content-Length or chunked body); throws when the connection closes first. */
-	async response(): Promise<Answer> {
+	/** The next response (Content-Length or chunked body; none when `toHead`); throws when the connection closes first. */
+	async response(toHead = false): Promise<Answer> {
 		const headEnd = await this.until(() => {
 			const at = this.buffer.indexOf('\r\n\r\n');
 			if (at >= 0 && this.headAt === 0) { this.headAt = performance.now(); }
@@ -50,7 +50,9 @@ class Client extends RawTlsClient {
 		this.buffer = this.buffer.subarray(headEnd + 4);
 		const length = /\r\ncontent-length: *(\d+)/i.exec(head);
 		let body: string;
-		if (length !== null) {
+		if (toHead) {
+			body = '';
+		} else if (length !== null) {
 			const size = Number(length[1]);
 			await this.until(() => (this.buffer.length >= size ? true : undefined), `${size} body bytes`);
 			body = this.buffer.toString('latin1', 0, size);
@@ -190,7 +192,16 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			'/hello': OK,
 			'/ext-empty': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n',
 			'/ext-cr-in-quotes': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a="x\r\nab\r\n0\r\n\r\n',
-			'/ext-valid': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e" ; f\r\nab\r\n1 ;g = h\r\nc\r\n0;last\r\n\r\n',
+			'/ext-valid': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e";f\r\nab\r\n1;g=h\r\nc\r\n0;last\r\n\r\n',
+			'/ext-bws': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 ;a\r\nab\r\n0\r\n\r\n',
+			'/trailer-cl': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nContent-Length: 5\r\n\r\n',
+			'/te-and-cl': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\nab\r\n0\r\n\r\n',
+			'/te-comma': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n2\r\nab\r\n0\r\n\r\n',
+			'/204-two-cl': 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n',
+			'/head-bad-field': 'HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n',
+			'/head-ok': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n',
+			// 9 bytes under 16 KiB: Connection and Keep-Alive, added on the way, take it over.
+			'/near-16k': `HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: ${'v'.repeat(16384 - 9 - 36 - 7 - 4)}\r\n\r\n`,
 			'/ext-late': { pieces: ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n', '2;\r\ncd\r\n0\r\n\r\n'], pauseMs: 100 },
 			'/cl-twice': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
 			'/cl-list': 'HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello',
@@ -299,11 +310,11 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			}
 		});
 
-		it('accepts token and quoted extensions with BWS, and forwards the body without them', async () => {
+		it('accepts token and quoted extensions, and forwards the body without them', async () => {
 			const client = await Client.connect(ca, port);
 			try {
 				const before = dev.received.length;
-				await client.write('POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e" ; f\r\nab\r\n1 ;g = h\r\nc\r\n0;last\r\n\r\n');
+				await client.write('POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b;c="d\\"e";f\r\nab\r\n1;g=h\r\nc\r\n0;last\r\n\r\n');
 				assert.equal((await client.response()).body, 'hello');
 				const sent = dev.received.slice(before);
 				assert.ok(sent.endsWith('\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n'), JSON.stringify(sent));
@@ -312,6 +323,14 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 			} finally {
 				client.destroy();
 			}
+		});
+
+		it('refuses whitespace around ; and = in chunk lines with 400 (RFC 9112 allows BWS there, llhttp does not), sending nothing upstream', async () => {
+			const chunked = 'POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n';
+			for (const body of ['3 ;x\r\nabc\r\n0\r\n\r\n', '3; a=b\r\nabc\r\n0\r\n\r\n', '3;a = b\r\nabc\r\n0\r\n\r\n', '3\r\nabc\r\n0\t;a\r\n\r\n']) {
+				await refused(chunked + body, 400);
+			}
+			await badGateway('/ext-bws', /invalid chunked body: invalid chunk size/);
 		});
 
 		it('answers 502 to a response with an empty chunk extension, or a CR inside a quoted one, and drops the dev server connection', async () => {
@@ -365,7 +384,109 @@ describe('proxy: strict HTTP/1.1 (refusals seen from the client and the dev serv
 		});
 	});
 
+	describe('framing fields llhttp refuses (trailers, Transfer-Encoding lists and tabs, TE with Content-Length in responses)', () => {
+		const chunked = 'POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n';
+
+		it('refuses Content-Length or Transfer-Encoding in a request\'s trailer section with 400, sending nothing upstream', async () => {
+			const answer = await refused(`${chunked}Content-Length: 5\r\n\r\n`, 400);
+			assert.match(answer.body, /Content-Length in the trailer section/);
+			await refused(`${chunked}X-Checksum: 1\r\ntransfer-encoding: chunked\r\n\r\n`, 400);
+		});
+
+		it('refuses Transfer-Encoding "chunked," and a tab after a framing value with 400, sending nothing upstream', async () => {
+			const answer = await refused('POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked,\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400);
+			assert.match(answer.body, /empty element in Transfer-Encoding/);
+			await refused('POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\t\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 400);
+			await refused('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\t\r\n\r\nabc', 400);
+		});
+
+		it('answers 502 to responses with framing llhttp refuses, body-less ones too, and drops the dev server connection', async () => {
+			await badGateway('/trailer-cl', /invalid chunked body: Content-Length in the trailer section/);
+			await badGateway('/te-and-cl', /invalid response: both Transfer-Encoding and Content-Length/);
+			await badGateway('/te-comma', /invalid response: empty element in Transfer-Encoding/);
+			await badGateway('/204-two-cl', /invalid response: invalid Content-Length/);
+		});
+	});
+
+	describe('HEAD', () => {
+		it('answers a HEAD with a 502 without a body when the response is invalid, and the connection goes on', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				await client.write('HEAD /head-bad-field HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				const answer = await client.response(true);
+				assert.equal(answer.status, 502);
+				assert.match(answer.head, /\r\nContent-Length: [1-9]\d*\r\n/, 'the length a GET would have');
+				await client.write('HEAD /head-ok HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				const next = await client.response(true);
+				assert.deepEqual([next.status, client.unread], [200, ''], 'no body of the 502 was read as the next response');
+			} finally {
+				client.destroy();
+			}
+		});
+
+		it('refuses a HEAD without a body too', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				await client.write('HEAD /hello HTTP/1.1\r\n\r\n');
+				const answer = await client.response(true);
+				assert.equal(answer.status, 400);
+				assert.ok(await client.closesWithin(1000));
+				assert.equal(client.unread, '');
+			} finally {
+				client.destroy();
+			}
+		});
+	});
+
+	describe('heads the proxy would take over 16 KiB', () => {
+		it('answers 431 to a request head that its X-Forwarded-* fields would take over 16 KiB, sending nothing upstream', async () => {
+			const answer = await refused(`GET /hello HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'v'.repeat(16384 - 60 - 33 - 7 - 4)}\r\n\r\n`, 431);
+			assert.match(answer.body, /X-Forwarded-\* fields that TLS Lens adds/);
+		});
+
+		it('answers 502 to a response head that Connection and Keep-Alive would take over 16 KiB', async () => {
+			await badGateway('/near-16k', /response head is larger than 16 KiB once TLS Lens adds Connection and Keep-Alive/);
+		});
+	});
+
+	describe('request-targets (RFC 9112 §3.2)', () => {
+		it('refuses authority-form off CONNECT, asterisk-form off OPTIONS, and targets with neither / nor a scheme, with 400', async () => {
+			for (const target of ['localhost:443', '*', '!/', 'http:/x']) {
+				const answer = await refused(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 400);
+				assert.match(answer.body, /invalid request-target/, target);
+			}
+		});
+
+		it('forwards OPTIONS * and absolute-form as sent', async () => {
+			const client = await Client.connect(ca, port);
+			try {
+				const seen = dev.requests.length;
+				await client.write('OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				assert.equal((await client.response()).status, 404);
+				await client.write('GET http://localhost/hello HTTP/1.1\r\nHost: localhost\r\n\r\n');
+				await client.response();
+				assert.deepEqual(dev.requests.slice(seen), ['OPTIONS * HTTP/1.1', 'GET http://localhost/hello HTTP/1.1']);
+			} finally {
+				client.destroy();
+			}
+		});
+	});
+
 	describe('Host (RFC 9112 §3.2)', () => {
+		it('refuses an HTTP/1.1 request without Host with 400, sending nothing upstream; HTTP/1.0 gets the target\'s', async () => {
+			const answer = await refused('GET /hello HTTP/1.1\r\n\r\n', 400);
+			assert.match(answer.body, /no Host header/);
+			const client = await Client.connect(ca, port);
+			try {
+				const before = dev.received.length;
+				await client.write('GET /hello HTTP/1.0\r\n\r\n');
+				assert.equal((await client.response()).body, 'hello');
+				assert.match(dev.received.slice(before), /\r\nHost: /);
+			} finally {
+				client.destroy();
+			}
+		});
+
 		it('refuses a request with two Host fields with 400, sending nothing upstream, the same names or not', async () => {
 			const answer = await refused('GET /hello HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n', 400);
 			assert.match(answer.body, /more than one Host header/);

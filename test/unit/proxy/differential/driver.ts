@@ -16,7 +16,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -25,25 +24,9 @@ import { LeafIssuer, openCa, type CertificateAuthority } from '../../../../src/c
 import { silentLogger } from '../../../../src/core/logger';
 import { ProxyServer } from '../../../../src/core/proxy';
 import type { RequestCase, ResponseCase } from './generators';
-import { collectResponse, requestParserServer, type ParsedRequest, type RequestVerdict, type ResponseVerdict } from './oracle';
+import { collectResponse, HTTPParser, requestParserServer, type ParsedRequest, type RequestVerdict, type ResponseVerdict } from './oracle';
 import { Random } from './prng';
 
-/** Node's llhttp binding (what its http client and server parse with), for the raw TLS client. */
-interface HttpParserBinding {
-	initialize(type: number, resource: object, maxHeaderSize?: number, lenient?: number): void;
-	execute(data: Buffer): number | Error;
-	finish(): undefined | Error;
-	[key: number]: unknown;
-}
-interface HttpParserClass {
-	new(): HttpParserBinding;
-	readonly RESPONSE: number;
-	readonly kOnHeaders: number;
-	readonly kOnHeadersComplete: number;
-	readonly kOnBody: number;
-	readonly kOnMessageComplete: number;
-}
-const { HTTPParser } = createRequire(__filename)('_http_common') as { HTTPParser: HttpParserClass };
 
 /** No new byte anywhere for this long: the proxy has done what it will do with the case's bytes. */
 const QUIET_MS = 10;
@@ -149,7 +132,12 @@ interface ClientConnection {
 	observation: RequestObservation | undefined;
 	/** Index of the next response among those from the dev server (to know which answer a HEAD). */
 	devResponses: number;
+	/** The case has a start line with HEAD: a refusal of the proxy's own may answer it without a body. */
+	hasHead: boolean;
 }
+
+/** A start line of a HEAD request somewhere in the bytes. */
+const HEAD_LINE = /(?:^|\n)HEAD /;
 
 export class RequestLane {
 	private current: RequestObservation | undefined;
@@ -196,7 +184,7 @@ export class RequestLane {
 			const socket = tls.connect({
 				host: '127.0.0.1', port: this.proxyPort, servername: 'localhost', ca: this.fuzzCa.caPem, ALPNProtocols: ['http/1.1'], session: this.session,
 			});
-			const connection: ClientConnection = { socket, closed: false, observation: undefined, devResponses: 0 };
+			const connection: ClientConnection = { socket, closed: false, observation: undefined, devResponses: 0, hasHead: false };
 			socket.on('session', (session: Buffer) => { this.session = session; });
 			const parser = new HTTPParser();
 			parser.initialize(HTTPParser.RESPONSE, {}, 0, 0);
@@ -241,7 +229,15 @@ export class RequestLane {
 				if (observation === undefined) { return; }
 				observation.closed = true;
 				observation.lastEvent = performance.now();
-				if (observation.clientParseError === undefined && parser.finish() instanceof Error) { observation.truncatedResponse = true; }
+				if (observation.clientParseError !== undefined || !(parser.finish() instanceof Error)) { return; }
+				// The proxy's refusal of a HEAD request (it closes the connection) has no body: which request it
+				// answers is not known here, so any HEAD in the case will do, if no body byte came at all.
+				if (response !== undefined && !response.fromDev && response.status >= 400 && response.chunks.length === 0 && connection.hasHead) {
+					observation.responses.push(response);
+					response = undefined;
+				} else {
+					observation.truncatedResponse = true;
+				}
 			});
 			socket.once('secureConnect', () => resolve(connection));
 			socket.once('error', reject);
@@ -261,6 +257,7 @@ export class RequestLane {
 		this.current = observation;
 		connection.observation = observation;
 		connection.devResponses = 0;
+		connection.hasHead = HEAD_LINE.test(c.bytes.toString('latin1'));
 		const parts = pieces(c.bytes);
 		for (let i = 0; i < parts.length && !connection.closed; i++) {
 			connection.socket.write(parts[i]);

@@ -12,6 +12,7 @@
  * bytes the proxy forwards are judged by the same parser.
  */
 import * as http from 'node:http';
+import { createRequire } from 'node:module';
 import * as net from 'node:net';
 
 /** A message as llhttp delivered it. */
@@ -55,6 +56,43 @@ interface ConnectionLog {
 	connect: boolean;
 	/** Index (among the messages) of the first HTTP/1.1 request without Host. */
 	missingHostAt?: number;
+}
+
+/** Node's llhttp binding (what its http client and server parse with), for raw parsing. */
+interface HttpParserBinding {
+	initialize(type: number, resource: object, maxHeaderSize?: number, lenient?: number): void;
+	execute(data: Buffer): number | Error;
+	finish(): undefined | Error;
+	[key: number]: unknown;
+}
+interface HttpParserClass {
+	new(): HttpParserBinding;
+	readonly REQUEST: number;
+	readonly RESPONSE: number;
+	readonly kOnMessageBegin: number;
+	readonly kOnHeaders: number;
+	readonly kOnHeadersComplete: number;
+	readonly kOnBody: number;
+	readonly kOnMessageComplete: number;
+}
+export const { HTTPParser } = createRequire(__filename)('_http_common') as { HTTPParser: HttpParserClass };
+
+/**
+ * Whether llhttp, fed `bytes` and then their end, is left inside a message after `complete` whole ones.
+ * Node's server does not report that (a head cut off after a kept-alive message ends without a
+ * 'clientError'), but a proxy waiting for the rest of that head is right to.
+ */
+function endsInsideMessage(bytes: Buffer, complete: number): boolean {
+	const parser = new HTTPParser();
+	parser.initialize(HTTPParser.REQUEST, {}, 0, 0);
+	let begun = 0;
+	let done = 0;
+	parser[HTTPParser.kOnMessageBegin] = () => { begun++; };
+	parser[HTTPParser.kOnHeadersComplete] = () => 0;
+	parser[HTTPParser.kOnMessageComplete] = () => { done++; };
+	if (parser.execute(bytes) instanceof Error) { return false; }
+	const end = parser.finish();
+	return done === complete && begun > done && end instanceof Error && (end as NodeJS.ErrnoException).code === 'HPE_INVALID_EOF_STATE';
 }
 
 /** Where a {@link requestParserServer} reports what it parsed, per connection. */
@@ -196,7 +234,9 @@ export class RequestOracle {
 				setImmediate(() => {
 					const log = (localPort !== undefined ? this.logs.get(localPort) : undefined) ?? { messages: [], connect: false };
 					if (localPort !== undefined) { this.logs.delete(localPort); }
-					resolve(verdictOf(log));
+					const verdict = verdictOf(log);
+					resolve(verdict.end === 'clean' && endsInsideMessage(bytes, verdict.messages.length)
+						? { messages: verdict.messages, end: 'incomplete', code: 'HPE_INVALID_EOF_STATE', reason: 'the bytes end inside a message (raw llhttp)' } : verdict);
 				});
 			});
 		});

@@ -1,6 +1,6 @@
 /*
- * The differential fuzzer's engine, shared by test/unit/proxy/differential/run.pending.ts (the bounded
- * run, out of `npm test` while findings are open) and scripts/fuzz.mjs (long runs): oracles, lanes, a bounded run over generated cases,
+ * The differential fuzzer's engine, shared by test/unit/proxy/differential.test.ts (the bounded
+ * run in `npm test`) and scripts/fuzz.mjs (long runs): oracles, lanes, a bounded run over generated cases,
  * and failures grouped by cause.
  */
 import { checkRequest, checkResponse, formatFailure, type CaseResult } from './check';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { formatFailure } from './check';
-import { REGRESSIONS, regressionCase, regressionsByCause } from './regressions';
-import { formatFailures, Fuzzer, runRandom } from './runner';
+import { formatFailure } from './differential/check';
+import { REGRESSIONS, regressionCase, regressionsByCause } from './differential/regressions';
+import { formatFailures, Fuzzer, runRandom } from './differential/runner';
 
 /*
  * Differential fuzzing of the proxy's HTTP/1.1 handling against Node's llhttp (issue 14): generated
