@@ -99,6 +99,8 @@ class Http1Connection implements Http1Owner {
 	private early: Buffer[] | undefined = undefined;
 	/** Reading is paused (backpressure from the dev server, or a pipelined request waiting). */
 	private paused = false;
+	/** When request body bytes last arrived (or reading resumed): a body silent for the idle timeout is given up. */
+	private bodyAt = 0;
 	private clientName: string | undefined = undefined;
 	private tlsDetails: TlsDetails | undefined = undefined;
 
@@ -125,6 +127,7 @@ class Http1Connection implements Http1Owner {
 	}
 
 	onData(chunk: Buffer): void {
+		if (this.state === State.Body) { this.bodyAt = performance.now(); }
 		if (this.state === State.Waiting || this.paused) {
 			// A pipelined request (or bytes that arrived while pausing): keep for later.
 			this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
@@ -256,6 +259,7 @@ class Http1Connection implements Http1Owner {
 				startMonotonic: this.since,
 			});
 		}
+		this.bodyAt = performance.now();
 		if (framing.kind === 'length') {
 			this.state = State.Body;
 			this.bodyRemaining = framing.length;
@@ -308,17 +312,26 @@ class Http1Connection implements Http1Owner {
 	 * is cut, since the response cannot end cleanly.
 	 */
 	private badBody(error: HttpParseError): void {
+		this.abandonRequest(`The client sent a malformed chunked request body (${error.message}).`, 400, `Malformed chunked request body: ${error.message}.`);
+	}
+
+	/**
+	 * Gives up the request whose body is being read: the exchange ends as aborted with `reason` (its
+	 * upstream request is cancelled), and the client gets `status` unless the response has begun, in
+	 * which case the connection is cut, since the response cannot end cleanly.
+	 */
+	private abandonRequest(reason: string, status: number, message: string): void {
 		const exchange = this.exchange;
 		this.exchange = undefined;
 		this.decoder = undefined;
 		this.early = undefined;
 		const answering = exchange !== undefined && exchange.responseStarted;
-		exchange?.clientAborted(`The client sent a malformed chunked request body (${error.message}).`);
+		exchange?.clientAborted(reason);
 		if (answering) {
 			this.state = State.Closed;
 			this.socket.destroy();
 		} else {
-			this.reject(400, `Malformed chunked request body: ${error.message}.`);
+			this.reject(status, message);
 		}
 	}
 
@@ -343,6 +356,7 @@ class Http1Connection implements Http1Owner {
 		if (this.state !== State.Body || !this.paused) { return; }
 		const pending = this.pending;
 		this.pending = undefined;
+		this.bodyAt = performance.now();
 		this.resume();
 		if (pending !== undefined) { this.process(pending, 0); }
 	}
@@ -364,8 +378,9 @@ class Http1Connection implements Http1Owner {
 		if (pending !== undefined) { this.process(pending, 0); }
 	}
 
-	/** Answers a request we cannot forward, and closes: the rest of the connection cannot be trusted. */
-	/** Answers `status` with `message` and closes; `method`, when the request line was read, keeps a HEAD's answer body-less. */
+	/**
+	 * Answers a request we cannot forward, and closes: the rest of the connection cannot be trusted.
+	 * Answers `status` with `message` and closes; `method`, when the request line was read, keeps a HEAD's answer body-less. */
 	reject(status: number, message: string, method?: string): void {
 		this.state = State.Closed;
 		this.pending = undefined;
@@ -380,6 +395,19 @@ class Http1Connection implements Http1Owner {
 		} else if (this.state === State.Idle && now - this.since > idleMs) {
 			this.state = State.Closed;
 			this.socket.end();
+		} else if (this.state === State.Body && !this.paused && now - this.bodyAt > idleMs) {
+			// A body that stops (a slow-loris upload) would hold this connection and a dev server socket for good.
+			const seconds = Math.round(idleMs / 1000);
+			this.abandonRequest(`The request body stopped arriving for ${seconds} s.`, 408, `The request body stopped arriving for ${seconds} s.`);
+		} else {
+			const exchange = this.exchange;
+			// A client that does not read its response holds the dev server's socket paused behind it.
+			if (exchange !== undefined && exchange.waitingSince !== 0 && now - exchange.waitingSince > idleMs) {
+				this.exchange = undefined;
+				exchange.clientAborted(`The client took no response bytes for ${Math.round(idleMs / 1000)} s.`);
+				this.state = State.Closed;
+				this.socket.destroy();
+			}
 		}
 	}
 

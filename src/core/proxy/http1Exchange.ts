@@ -25,8 +25,8 @@ export class Http1Exchange extends Exchange {
 	/** The client connection may carry another request after this one. */
 	private keepAlive: boolean;
 	private corked = false;
-	/** Upstream reading is paused until the client drains. */
-	private waitingForDrain = false;
+	/** Since when upstream reading is paused until the client drains; 0 while it is not. */
+	waitingSince = 0;
 
 	constructor(private readonly owner: Http1Owner, private readonly request: RequestHead, head: string, authority: string | undefined,
 		body: RequestBody, keepAlive: boolean) {
@@ -76,7 +76,7 @@ export class Http1Exchange extends Exchange {
 		} else {
 			ok = socket.write(data, release);
 		}
-		if (!ok) { this.waitingForDrain = true; }
+		if (!ok && this.waitingSince === 0) { this.waitingSince = performance.now(); }
 		return ok;
 	}
 
@@ -93,8 +93,8 @@ export class Http1Exchange extends Exchange {
 
 	/** The client's socket drained. */
 	drained(): void {
-		if (this.waitingForDrain) {
-			this.waitingForDrain = false;
+		if (this.waitingSince !== 0) {
+			this.waitingSince = 0;
 			this.clientDrained();
 		}
 	}

@@ -19,10 +19,10 @@
 export const MAX_HEAD_BYTES = 16 * 1024;
 
 /** Bytes of chunk extensions accepted over a whole chunked body (Node's limit since CVE-2024-22019). */
-const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
+export const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
 
 /** Bytes of the trailer section accepted (field lines with their CRLFs, without the final CRLF). */
-const MAX_TRAILER_BYTES = MAX_HEAD_BYTES;
+export const MAX_TRAILER_BYTES = MAX_HEAD_BYTES;
 
 /** Hex digits in a chunk-size: enough for any 64-bit size; more can only be zero padding. */
 const MAX_CHUNK_SIZE_DIGITS = 16;

@@ -29,8 +29,9 @@ import { MAX_HEAD_BYTES, type Framing, type ResponseHead } from './http1Parser';
  * A browser cancels at most its open streams at once (a reload, a navigation away), so the burst is
  * twice the concurrent-stream limit the proxy advertises (128).
  */
-const RESET_BURST = 256;
-const RESETS_PER_SECOND = 50;
+export const RESET_BURST = 256;
+/** How many client resets a session earns back per second, after {@link RESET_BURST}. */
+export const RESETS_PER_SECOND = 50;
 
 /**
  * After a session has begun to close (idle, abuse) and has no streams left, its socket gets this long to
