@@ -379,8 +379,10 @@ class Http1Connection implements Http1Owner {
 	}
 
 	/**
-	 * Answers a request we cannot forward, and closes: the rest of the connection cannot be trusted.
-	 * Answers `status` with `message` and closes; `method`, when the request line was read, keeps a HEAD's answer body-less. */
+	 * Answers a request we cannot forward with `status` and `message`, and closes: the rest of the
+	 * connection cannot be trusted. `method`, when the request line was read, keeps a HEAD's answer
+	 * body-less.
+	 */
 	reject(status: number, message: string, method?: string): void {
 		this.state = State.Closed;
 		this.pending = undefined;
