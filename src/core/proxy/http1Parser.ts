@@ -252,8 +252,18 @@ function isRequestTarget(b: Buffer, start: number, end: number, method: string):
 	if (first === ASTERISK) { return end - start === 1 && method === 'OPTIONS'; }
 	let i = start;
 	while (i < end && isAlpha(b[i])) { i++; }
-	return i > start && end - i > 3 && b[i] === COLON && b[i + 1] === SLASH && b[i + 2] === SLASH;
+	if (i === start || end - i <= 3 || b[i] !== COLON || b[i + 1] !== SLASH || b[i + 2] !== SLASH) { return false; }
+	// The authority, up to the path, query or fragment: RFC 3986's characters, which llhttp holds to there.
+	const authority = i + 3;
+	for (i = authority; i < end && b[i] !== SLASH && b[i] !== 0x3f && b[i] !== 0x23; i++) {
+		if (!AUTHORITY[b[i]]) { return false; }
+	}
+	return i > authority;
 }
+
+/** authority = unreserved / pct-encoded / sub-delims / ":" / "@" / "[" / "]" (RFC 3986 §3.2). */
+const AUTHORITY = new Uint8Array(256);
+for (const c of Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&\'()*+,;=:@[]', 'latin1')) { AUTHORITY[c] = 1; }
 
 function isAlpha(c: number): boolean {
 	const lower = c | 0x20;

@@ -85,6 +85,7 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 		assert.equal(parseRequestHead('PRIX / HTTP/1.1').method, 'PRIX');
 		assert.equal(parseRequestHead('pri / HTTP/1.1').method, 'pri', 'methods are case-sensitive: only PRI is the preface');
 		assert.equal(parseRequestHead('GET HTTPS://h/ HTTP/1.1').target, 'HTTPS://h/', 'a scheme in any case');
+		assert.equal(parseRequestHead('GET http://u:p@[::1]:8080?q HTTP/1.1').target, 'http://u:p@[::1]:8080?q', 'userinfo, IPv6, port, no path');
 	});
 
 	const rejected: Array<[string, string, number]> = [
@@ -148,6 +149,8 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 		// RFC 3986 allows these in a scheme, llhttp does not.
 		['a dot in the scheme', 'GET http.://x/ HTTP/1.1', 400],
 		['a dash in the scheme', 'GET ht-tp://x/ HTTP/1.1', 400],
+		['a | in the authority', 'GET http://l|ocalhost/ HTTP/1.1', 400],
+		['an empty authority', 'GET http:///x HTTP/1.1', 400],
 		['a scheme and nothing after it', 'GET http:// HTTP/1.1', 400],
 		['an asterisk with more after it', 'OPTIONS *x HTTP/1.1', 400],
 		['HTTP/2.0', 'GET / HTTP/2.0', 505],

@@ -194,7 +194,12 @@ export class RequestOracle {
 			const log = this.logFor(socket);
 			if (log !== undefined) { log.missingHostAt ??= log.messages.length; }
 		},
-	}, (_req, res) => res.end('ok'));
+	}, (_req, res) => {
+		// With a length, as the proxy's answers have one: without it Node closes an HTTP/1.0 keep-alive
+		// connection after its response, and llhttp would never read the messages after it.
+		res.setHeader('Content-Length', 2);
+		res.end('ok');
+	});
 	private port = 0;
 
 	async start(): Promise<void> {

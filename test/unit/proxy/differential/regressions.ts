@@ -246,6 +246,18 @@ export const REGRESSIONS: readonly Regression[] = [
 		found: 'fuzz seed 77 case 70381',
 		cause: 'after the messages llhttp found, the proxy did not serve the next request as one (Node\'s server does not report the cut-off head; the oracle now asks raw llhttp)',
 	},
+	{
+		name: 'a message after an HTTP/1.0 keep-alive one', direction: 'request',
+		bytes: 'POST /a HTTP/1.1\r\nHost: localhost\r\nContent-length: 3\r\n\r\nabcREPORT /b HTTP/1.0\r\nHost: localhost\r\nConnection:  keep-alive\r\n\r\n'
+			+ 'GET /c HTTP/1.1\r\nHost: localhost\r\ncontent-length: 2\r\n\r\nxy',
+		found: 'fuzz seed 4242 case 87055',
+		cause: 'the proxy forwarded more messages than llhttp found (the oracle\'s Node server, answering without a length, closed after the HTTP/1.0 message)',
+	},
+	{
+		name: 'a | in an absolute-form authority', direction: 'request',
+		bytes: 'POST http://l|ocalhost/abs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n', found: 'fuzz seed 4242',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_URL',
+	},
 ];
 
 export function regressionCase(regression: Regression): Case {
