@@ -253,9 +253,10 @@ function isRequestTarget(b: Buffer, start: number, end: number, method: string):
 	let i = start;
 	while (i < end && isAlpha(b[i])) { i++; }
 	if (i === start || end - i <= 3 || b[i] !== COLON || b[i + 1] !== SLASH || b[i + 2] !== SLASH) { return false; }
-	// The authority, up to the path, query or fragment: RFC 3986's characters, which llhttp holds to there.
+	// The authority, up to the path or query: RFC 3986's characters, which llhttp holds to there (a
+	// fragment right after the authority included: `http://h#f` it refuses, `http://h/#f` it takes).
 	const authority = i + 3;
-	for (i = authority; i < end && b[i] !== SLASH && b[i] !== 0x3f && b[i] !== 0x23; i++) {
+	for (i = authority; i < end && b[i] !== SLASH && b[i] !== 0x3f; i++) {
 		if (!AUTHORITY[b[i]]) { return false; }
 	}
 	return i > authority;

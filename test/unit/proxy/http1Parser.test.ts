@@ -151,6 +151,7 @@ describe('proxy: HTTP/1 parser, request heads', () => {
 		['a dash in the scheme', 'GET ht-tp://x/ HTTP/1.1', 400],
 		['a | in the authority', 'GET http://l|ocalhost/ HTTP/1.1', 400],
 		['an empty authority', 'GET http:///x HTTP/1.1', 400],
+		['a # in the authority', 'GET http://lo#calhost/abs HTTP/1.1', 400],
 		['a scheme and nothing after it', 'GET http:// HTTP/1.1', 400],
 		['an asterisk with more after it', 'OPTIONS *x HTTP/1.1', 400],
 		['HTTP/2.0', 'GET / HTTP/2.0', 505],

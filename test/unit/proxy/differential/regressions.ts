@@ -258,6 +258,11 @@ export const REGRESSIONS: readonly Regression[] = [
 		bytes: 'POST http://l|ocalhost/abs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n', found: 'fuzz seed 4242',
 		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_URL',
 	},
+	{
+		name: 'a # in an absolute-form authority', direction: 'request',
+		bytes: 'GET http://lo#calhost/abs HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'fuzz seed 9001 case 8076',
+		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_URL',
+	},
 ];
 
 export function regressionCase(regression: Regression): Case {
