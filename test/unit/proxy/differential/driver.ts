@@ -136,8 +136,8 @@ interface ClientConnection {
 	hasHead: boolean;
 }
 
-/** A start line of a HEAD request somewhere in the bytes. */
-const HEAD_LINE = /(?:^|\n)HEAD /;
+/** HEAD as a method somewhere in the bytes: not preceded by a token character (a message may start right after a body). */
+const HEAD_LINE = /(?<![!#$%&'*+\-.^_`|~0-9A-Za-z])HEAD /;
 
 export class RequestLane {
 	private current: RequestObservation | undefined;

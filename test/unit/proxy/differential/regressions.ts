@@ -263,6 +263,12 @@ export const REGRESSIONS: readonly Regression[] = [
 		bytes: 'GET http://lo#calhost/abs HTTP/1.1\r\nHost: localhost\r\n\r\n', found: 'fuzz seed 9001 case 8076',
 		cause: 'llhttp (dev server) refused the forwarded bytes: HPE_INVALID_URL',
 	},
+	{
+		name: 'a HEAD right after a body, refused for its chunk line', direction: 'request',
+		bytes: 'POST /a HTTP/1.1\r\nHost: localhost\r\ncontent-length: 3\r\n\r\nab\rHEAD /b HTTP/1.1\r\nHost: localhost\r\ntransfer-encoding: chunked\r\n\r\n4;a\r\r\n5bCZ\r\n0\r\n\r\n',
+		found: 'fuzz seed 9001 case 71061',
+		cause: 'the connection closed without a 4xx where llhttp refuses (HPE_STRICT) (the driver looked for HEAD only after a line feed)',
+	},
 ];
 
 export function regressionCase(regression: Regression): Case {
