@@ -14,6 +14,9 @@
 // own OpenSSL's curves with `s_client -connect invalid.`, which otherwise sends DNS queries for
 // "invalid." to the system's resolver (30 of them, seen with strace -e connect). With these, strace
 // showed connections to 127.0.0.1 and ::1 only (the latter: s_client's option probes, localhost:4433).
+// NO_ENGINE=true: testssl otherwise loads OpenSSL's GOST engine, and where the machine's OpenSSL has
+// none (Debian's 3.0.22 without libengine-gost-openssl) reports that as a WARN finding about itself;
+// the proxy offers no GOST suites either way.
 // testssl.sh 3.0.8 (Debian's); other versions may name or grade some findings differently.
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -110,7 +113,7 @@ function testssl(dir: string, name: string, port: number, caFile: string, checks
 		'--add-ca', caFile, '--jsonfile', jsonFile, ...checks, `https://localhost:${port}${urlPath}`];
 	return new Promise((resolve, reject) => {
 		const started = Date.now();
-		const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NXCONNECT: '127.0.0.1:0', PHONE_OUT: 'false' } });
+		const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NXCONNECT: '127.0.0.1:0', PHONE_OUT: 'false', NO_ENGINE: 'true' } });
 		let output = '';
 		child.stdout.on('data', (chunk) => { output += chunk; });
 		child.stderr.on('data', (chunk) => { output += chunk; });
