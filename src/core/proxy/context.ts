@@ -1,9 +1,8 @@
 import type { Duplex } from 'node:stream';
-import type { CaptureSink } from '../capture/types';
 import type { Logger } from '../logger';
+import type { ProxyCapture } from './proxyCapture';
 import type { RedirectRewriter } from './redirects';
 import type { UpstreamEndpoint } from './target';
-import type { TlsDetailsCollector } from './tlsDetails';
 import type { Upstream } from './upstream';
 
 /** What every forwarded request needs from its proxy; built once per ProxyServer. */
@@ -17,10 +16,7 @@ export interface ProxyContext {
 	readonly redirects: RedirectRewriter | undefined;
 	readonly connectTimeoutMs: number;
 	/** Undefined when capture is off: no capture work at all then. */
-	readonly capture: CaptureSink | undefined;
-	/** Present exactly when `capture` is. */
-	readonly tlsDetails: TlsDetailsCollector | undefined;
-	readonly captureBodyLimit: number;
+	readonly capture: ProxyCapture | undefined;
 	readonly logger: Logger;
 	/** Registers a socket that leaves Node's bookkeeping (WebSocket upgrades), so stop() can end it. */
 	readonly track: (socket: Duplex) => void;

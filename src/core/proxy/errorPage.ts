@@ -1,3 +1,5 @@
+import { ownResponseHead } from './headers';
+
 /**
  * The answer a client gets when the dev server cannot be reached: a page that names the target, says
  * what went wrong and what to do. Browsers get HTML, API clients JSON, everything else plain text.
@@ -81,4 +83,12 @@ export function renderErrorPage(failure: GatewayFailure, target: string, accept:
 
 function escapeHtml(text: string): string {
 	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The HTTP/1.x head of `page`: status line, framing, `Cache-Control: no-store` (a page about a dev
+ * server that is down must not outlive it) and `connection`, the Connection field line to send.
+ */
+export function errorPageHead(page: ErrorPage, connection: string): string {
+	return ownResponseHead(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', page.contentType, page.body.length, `Cache-Control: no-store\r\n${connection}`);
 }

@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { TlsDetails } from '../../shared/exchange';
 import type { ProxyContext } from './context';
-import { RequestBody } from './exchange';
+import { RequestBody } from './forwardExchange';
 import { http1RequestHeaders, ownResponseHead, requestHeadText } from './headers';
 import { Http1Exchange, type Http1Owner } from './http1Exchange';
 import { ChunkedDecoder, findHeadEnd, hasBareLineBreak, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, requestFraming, type Framing, type RequestHead } from './http1Parser';
@@ -119,11 +119,6 @@ class Http1Connection implements Http1Owner {
 	/** `ip:port` of the client, for capture (computed once per connection). */
 	get client(): string {
 		return this.clientName ??= clientAddress(this.socket);
-	}
-
-	/** TLS details of the connection, for capture (looked up once per connection). */
-	get tls(): TlsDetails {
-		return this.tlsDetails ??= this.proxy.tlsDetails!.detailsOf(this.socket);
 	}
 
 	onData(chunk: Buffer): void {
@@ -249,10 +244,10 @@ class Http1Connection implements Http1Owner {
 		this.exchange = exchange;
 		const capture = proxy.capture;
 		if (capture !== undefined) {
-			exchange.recorder = capture.beginExchange({
+			exchange.recorder = capture.begin({
 				kind: 'http',
 				client: this.client,
-				tls: this.tls,
+				tls: this.tlsDetails ??= capture.tlsDetails.detailsOf(this.socket),
 				request: {
 					method: head.method, path: head.target, authority: forwarded.host ?? '', httpVersion: head.httpVersion, rawHeaders: head.rawHeaders, headText: head.text,
 				},

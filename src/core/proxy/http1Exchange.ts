@@ -1,8 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { ProxyContext } from './context';
-import { renderErrorPage, type GatewayFailure } from './errorPage';
-import { Exchange, type RequestBody } from './exchange';
-import { headerValue, http1ResponseHeaders, ownResponseHead, responseHeadText } from './headers';
+import { errorPageHead, renderErrorPage, type GatewayFailure } from './errorPage';
+import { ForwardExchange, type RequestBody } from './forwardExchange';
+import { headerValue, http1ResponseHeaders, responseHeadText } from './headers';
 import { chunkHeader, MAX_HEAD_BYTES, type Framing, type RequestHead, type ResponseHead } from './http1Parser';
 
 /** What an HTTP/1.x exchange needs from the client connection it answers on. */
@@ -18,7 +18,7 @@ export interface Http1Owner {
 }
 
 /** An exchange whose client speaks HTTP/1.x on a connection of ours. */
-export class Http1Exchange extends Exchange {
+export class Http1Exchange extends ForwardExchange {
 	private readonly socket: TLSSocket;
 	/** The response body goes to the client in chunked framing (length unknown, HTTP/1.1 client). */
 	private chunked = false;
@@ -104,7 +104,7 @@ export class Http1Exchange extends Exchange {
 		const connection = this.keepAlive ? this.owner.keepAliveHeaders : 'Connection: close\r\n';
 		const socket = this.socket;
 		socket.cork();
-		socket.write(ownResponseHead(page.status, page.status === 504 ? 'Gateway Timeout' : 'Bad Gateway', page.contentType, page.body.length, `Cache-Control: no-store\r\n${connection}`), 'latin1');
+		socket.write(errorPageHead(page, connection), 'latin1');
 		// A HEAD's answer has the Content-Length a GET's would, and no body (RFC 9110 §9.3.2): on a kept-alive
 		// connection the client would read one as the next response.
 		if (this.method !== 'HEAD') { socket.write(page.body); }

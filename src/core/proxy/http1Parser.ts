@@ -426,7 +426,7 @@ function framingFields(rawHeaders: readonly string[]): FramingFields {
 }
 
 /**
- * Body framing of a request (RFC 9112 §6): Transfer-Encoding whose final coding is chunked -> chunked; Content-Length -> length (0 -> none); neither -> none. Throws HttpParseError 400 for: both TE and CL (request smuggling guard), invalid CL (non-digits, empty, too big for Number.MAX_SAFE_INTEGER), more than one CL field or value (even identical ones like "5, 5": see parseContentLength), TE present whose final coding is not chunked, chunked applied more than once; 501 for a transfer coding other than chunked in the list (e.g. gzip, chunked) -- your call whether that is 501 or accepted; document it. Header names compare case-insensitively.
+ * Body framing of a request (RFC 9112 §6): Transfer-Encoding whose final coding is chunked -> chunked; Content-Length -> length (0 -> none); neither -> none. Throws HttpParseError 400 for: both TE and CL (request smuggling guard), invalid CL (non-digits, empty, too big for Number.MAX_SAFE_INTEGER), more than one CL field or value (even identical ones like "5, 5": see parseContentLength), TE present whose final coding is not chunked, chunked applied more than once; 501 for a transfer coding other than chunked in the list (e.g. gzip, chunked). Header names compare case-insensitively.
  *
  * Decisions: `gzip, chunked` (or any coding besides chunked, `identity` included) is 501, as RFC
  * 9112 §6.1 asks of a server that does not implement the coding: the proxy only removes chunked, and

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { TlsDetails } from '../../shared/exchange';
 import type { ProxyContext } from './context';
 import { renderErrorPage, type GatewayFailure } from './errorPage';
-import { Exchange, RequestBody } from './exchange';
+import { ForwardExchange, RequestBody } from './forwardExchange';
 import { http2RequestHeaders, http2ResponseHeaders, requestHeadText } from './headers';
 import { MAX_HEAD_BYTES, type Framing, type ResponseHead } from './http1Parser';
 
@@ -136,7 +136,7 @@ export class Http2Sessions {
 const upstreamResetError = new Error('The dev server closed the connection in the middle of the response.');
 
 /** An exchange whose client is an HTTP/2 stream. */
-class Http2Exchange extends Exchange {
+class Http2Exchange extends ForwardExchange {
 	private waitingForDrain = false;
 	/** Since when the request body has waited for the client's next DATA (0: it is not waiting for the client). */
 	bodySince = 0;
@@ -338,7 +338,7 @@ export function forwardHttp2(sessions: Http2Sessions, client: Http2Client, strea
 	client.open++;
 	stream.on('close', onStreamClose);
 	if (proxy.capture !== undefined) {
-		exchange.recorder = proxy.capture.beginExchange({
+		exchange.recorder = proxy.capture.begin({
 			kind: 'http',
 			client: client.client,
 			tls: client.tls,

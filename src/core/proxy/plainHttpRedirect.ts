@@ -1,14 +1,14 @@
 import { isIPv4, isIPv6, type Socket } from 'node:net';
-import type { CaptureSink } from '../capture/types';
 import type { Logger } from '../logger';
 import { findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './http1Parser';
 import { destroyOnError } from './listeners';
+import type { ProxyCapture } from './proxyCapture';
 import { clientAddress } from './tlsDetails';
 
 /*
  * Plaintext on the HTTPS port. Apps that build absolute URLs from `req.protocol` + Host behind a TLS
- * proxy send browsers to `http://localhost:PORT/…`, which used to fail as a broken TLS handshake
- * (ERR_EMPTY_RESPONSE). Such a request now gets a redirect to the same URL over https; anything else
+ * proxy send browsers to `http://localhost:PORT/…`, which a TLS server answers as a broken handshake
+ * (ERR_EMPTY_RESPONSE in the browser). Such a request gets a redirect to the same URL over https; anything else
  * that is not TLS gets a 400. One request per connection, then the connection closes: nothing here is
  * forwarded to the dev server.
  */
@@ -43,7 +43,7 @@ export interface PlainHttpOptions {
 	readonly headersMs: number;
 	readonly logger: Logger;
 	/** Where such requests are recorded as a row, as failed handshakes are; undefined with capture off. */
-	readonly capture: CaptureSink | undefined;
+	readonly capture: ProxyCapture | undefined;
 }
 
 /** Where a plaintext request is sent, or why it cannot be. */
@@ -222,14 +222,7 @@ export class PlainHttpRedirects {
 		// latin1 round-trips the request's bytes into the Location unchanged (the target is VCHAR only).
 		socket.end(head + body, 'latin1');
 		this.options.logger.debug(`[proxy] ${what} (client ${connection.client})`);
-		const capture = this.options.capture;
-		if (capture !== undefined) {
-			try {
-				capture.tlsFailure({ client: connection.client, tls: {}, error: what, startTime: Date.now() });
-			} catch (error) {
-				this.options.logger.debug(`[proxy] capture failed: ${(error as Error).message}`);
-			}
-		}
+		this.options.capture?.tlsFailure({ client: connection.client, tls: {}, error: what, startTime: Date.now() });
 	}
 
 	/** Answers 408 to heads that take too long, and closes answered connections the client keeps open. */

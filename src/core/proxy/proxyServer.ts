@@ -16,6 +16,7 @@ import { RedirectRewriter } from './redirects';
 import { PlainHttpRedirects } from './plainHttpRedirect';
 import { ProtocolSniffer } from './protocolSniffer';
 import { parseTarget, upstreamEndpoint } from './target';
+import { ProxyCapture } from './proxyCapture';
 import { clientAddress, describeTlsError, TlsDetailsCollector } from './tlsDetails';
 import { Upstream } from './upstream';
 
@@ -143,7 +144,9 @@ export class ProxyServer {
 		const defaultCertificate = await options.issuer.certificateFor(undefined);
 		const idleTimeout = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 		const upstream = this.upstream = new Upstream({ endpoint, caPem: options.ca.certPem, verifyTls, connectTimeoutMs, logger });
-		const tlsDetails = options.capture === undefined ? undefined : new TlsDetailsCollector(options.issuer);
+		const capture = options.capture === undefined ? undefined
+			: new ProxyCapture(options.capture, new TlsDetailsCollector(options.issuer), options.captureBodyLimit ?? DEFAULT_CAPTURE_BODY_LIMIT, logger);
+		const tlsDetails = capture?.tlsDetails;
 		const sockets = this.sockets;
 		const untrack = function (this: Duplex): void { sockets.delete(this); };
 		const track = (socket: Duplex): void => {
@@ -157,9 +160,7 @@ export class ProxyServer {
 			keepHsts: options.keepHsts ?? false,
 			redirects: options.rewriteRedirects === false ? undefined : new RedirectRewriter(endpoint),
 			connectTimeoutMs,
-			capture: options.capture,
-			tlsDetails,
-			captureBodyLimit: options.captureBodyLimit ?? DEFAULT_CAPTURE_BODY_LIMIT,
+			capture,
 			logger,
 			track,
 		};
@@ -207,11 +208,11 @@ export class ProxyServer {
 			...SERVER_TLS_OPTIONS,
 			handshakeTimeout,
 		});
-		const plain = this.plain = new PlainHttpRedirects({ headersMs: headersTimeout, logger, capture: options.capture });
+		const plain = this.plain = new PlainHttpRedirects({ headersMs: headersTimeout, logger, capture });
 		const sniffer = this.sniffer = new ProtocolSniffer((socket) => server.emit('connection', socket), (socket, first) => plain.serve(socket, first), handshakeTimeout);
 		this.accept = (socket: net.Socket): void => {
 			track(socket);
-			// From the connection's arrival, as before the first byte was looked at.
+			// Timed from the connection's arrival, before the sniffer waits for the first byte.
 			tlsDetails?.connection(socket);
 			sniffer.accept(socket);
 		};
@@ -226,7 +227,7 @@ export class ProxyServer {
 				http1.serve(socket);
 			}
 		});
-		server.on('tlsClientError', (error: Error, socket: TLSSocket) => this.onTlsClientError(error, socket, tlsDetails));
+		server.on('tlsClientError', (error: Error, socket: TLSSocket) => this.onTlsClientError(error, socket, capture));
 
 		try {
 			return await this.bind();
@@ -306,23 +307,14 @@ export class ProxyServer {
 		await Promise.all(listeners.map(closeServer));
 	}
 
-	private onTlsClientError(error: Error, socket: TLSSocket, tlsDetails: TlsDetailsCollector | undefined): void {
+	private onTlsClientError(error: Error, socket: TLSSocket, capture: ProxyCapture | undefined): void {
 		const reason = describeTlsError(error);
 		if (error.name === 'CertError') {
 			this.logger.warn(`[proxy] Refused a TLS connection: ${reason}`);
 		} else {
 			this.logger.debug(`[proxy] TLS handshake failed (${socket.remoteAddress ?? 'unknown client'}): ${reason}`);
 		}
-		if (tlsDetails !== undefined) {
-			const failure = tlsDetails.failure(error, socket);
-			if (failure !== undefined) {
-				try {
-					this.options.capture!.tlsFailure(failure);
-				} catch (captureError) {
-					this.logger.debug(`[proxy] capture failed: ${(captureError as Error).message}`);
-				}
-			}
-		}
+		capture?.handshakeFailed(error, socket);
 	}
 }
 

@@ -1,9 +1,8 @@
-import type { ExchangeRecorder } from '../capture/types';
-import type { ExchangeState } from '../../shared/exchange';
 import type { ProxyContext } from './context';
 import { describeUpstreamError, type GatewayFailure } from './errorPage';
 import type { RewriteListener } from './headers';
 import { chunkHeader, type Framing, type ResponseHead } from './http1Parser';
+import { RecordedExchange } from './recordedExchange';
 import type { UpstreamConnection, UpstreamSink } from './upstreamConnection';
 
 /** Methods that may be resent when a kept-alive socket turns out to be closed (RFC 9110 §9.2.2). */
@@ -24,10 +23,7 @@ export const enum RequestBody {
  * pooled socket once for body-less idempotent requests, and reports to capture; subclasses write the
  * response to their kind of client.
  */
-export abstract class Exchange implements UpstreamSink, RewriteListener {
-	recorder: ExchangeRecorder | undefined = undefined;
-	/** The exchange is over for the client (completed, failed or aborted): later upstream events are moot. */
-	done = false;
+export abstract class ForwardExchange extends RecordedExchange implements UpstreamSink, RewriteListener {
 	/** The dev server's response head has been passed on to the client. */
 	private started = false;
 	protected connection: UpstreamConnection | undefined = undefined;
@@ -37,14 +33,16 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 	private connected = false;
 
 	constructor(
-		readonly proxy: ProxyContext,
+		proxy: ProxyContext,
 		readonly method: string,
 		/** The upstream request head, ready to write (request line, headers, blank line). */
 		private readonly head: string,
 		/** Host or :authority as the client sent it. */
 		readonly authority: string | undefined,
 		private readonly body: RequestBody,
-	) { }
+	) {
+		super(proxy);
+	}
 
 	/** The dev server's response head has been passed on to the client: an error can no longer be answered cleanly. */
 	get responseStarted(): boolean {
@@ -80,13 +78,6 @@ export abstract class Exchange implements UpstreamSink, RewriteListener {
 		if (this.body === RequestBody.Chunked) { connection.write('0\r\n\r\n'); }
 		connection.endRequest();
 		if (this.connected) { this.recorder?.requestSent(); }
-	}
-
-	/** Marks the exchange over and tells capture how it ended (once). */
-	end(state: Exclude<ExchangeState, 'pending'>, error?: string): void {
-		if (this.done) { return; }
-		this.done = true;
-		this.recorder?.finish(state, error);
 	}
 
 	/**
