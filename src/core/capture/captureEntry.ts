@@ -140,7 +140,10 @@ export class CaptureEntry {
 	/** Maintained by the store's {@link EntryList}. */
 	position = 0;
 	kind: Exchange['kind'] = 'http';
-	/** Bytes charged to the budget for this entry (slab bytes are charged to the store as a whole). */
+	/**
+	 * Bytes charged to the budget for this entry (slab bytes are charged to the store as a whole). The
+	 * store's to change, through EntryHost.charge: it is 0 again when the entry is released.
+	 */
 	cost = 0;
 	/** False once evicted, cleared or disposed (until reused): later calls are ignored. */
 	live = false;
@@ -202,13 +205,12 @@ export class CaptureEntry {
 	}
 
 	/**
-	 * Starts holding a new exchange (the entry is new, or released). `start` is the monotonic arrival time,
-	 * or for TLS failures the wall-clock time. The request side follows with {@link recordRequest}.
+	 * Starts holding a new exchange (the entry is new, or released). `start` is the monotonic arrival time
+	 * (performance.now()), of TLS failures too. The request side follows with {@link recordRequest}.
 	 */
 	reset(id: ExchangeId, kind: Exchange['kind'], client: string, tls: TlsDetails, start: number): void {
 		this.id = id;
 		this.kind = kind;
-		this.cost = 0;
 		this.live = true;
 		this.queued = Queued.No;
 		this.droppedMessages = 0;
@@ -577,8 +579,7 @@ export class CaptureEntry {
 			client: this.client,
 			tls: this.tls,
 			timings: {
-				// TLS failures carry their wall-clock start; the others derive it from the monotonic one.
-				startTime: this.kind === 'tls-error' ? start : performance.timeOrigin + start,
+				startTime: performance.timeOrigin + start,
 				upstreamConnect: optional(timings.get(row, Timing.UpstreamConnect)),
 				requestSent: optional(timings.get(row, Timing.RequestSent)),
 				responseStart: optional(timings.get(row, Timing.ResponseStart)),

@@ -145,12 +145,7 @@ export class CaptureStore implements CaptureSink {
 			bodyLimit: this.bodyLimit,
 			log: this.log,
 			timings: this.timings,
-			charge: (entry, bytes) => {
-				// NaN (sizes of a non-string a buggy caller passed) must not poison the accounting.
-				if (bytes !== bytes) return;
-				entry.cost += bytes;
-				this.recordBytes += bytes;
-			},
+			charge: (entry, bytes) => this.charge(entry, bytes),
 			changed: (entry) => this.changed(entry),
 			settle: () => {
 				if (this.recordBytes + this.log.memoryBytes > this.budgetBytes) this.enforceBudget();
@@ -198,7 +193,7 @@ export class CaptureStore implements CaptureSink {
 		try {
 			const cost = RECORD_COST + TLS_COST + 2 * STRING_COST + init.client.length + init.error.length;
 			const entry = this.spareEntries.pop() ?? new CaptureEntry(this.host);
-			entry.reset(this.nextId++, 'tls-error', init.client, init.tls, init.startTime);
+			entry.reset(this.nextId++, 'tls-error', init.client, init.tls, init.startMonotonic);
 			entry.error = init.error;
 			this.add(entry, cost);
 		} catch (error) {
@@ -296,9 +291,19 @@ export class CaptureStore implements CaptureSink {
 			this.batchAddedGenerations.push(entry.generation);
 			this.schedule();
 		}
-		entry.cost += cost;
-		this.recordBytes += cost;
+		this.charge(entry, cost);
 		if (this.recordBytes + this.log.memoryBytes > this.budgetBytes) this.enforceBudget();
+	}
+
+	/**
+	 * The one place that changes what an entry (and so the store) is charged: `bytes` more, or with a
+	 * negative `bytes` given back. Enforcing the budget is the caller's next step (see EntryHost.settle).
+	 */
+	private charge(entry: CaptureEntry, bytes: number): void {
+		// NaN (sizes of a non-string a buggy caller passed) must not poison the accounting.
+		if (bytes !== bytes) return;
+		entry.cost += bytes;
+		this.recordBytes += bytes;
 	}
 
 	private changed(entry: CaptureEntry): void {
@@ -344,8 +349,7 @@ export class CaptureStore implements CaptureSink {
 			const freed = entry.trimMessages(this.used() - budget);
 			if (freed > 0) {
 				this.droppedMessageCount += entry.droppedMessages - droppedBefore;
-				entry.cost -= freed;
-				this.recordBytes -= freed;
+				this.charge(entry, -freed);
 				this.changed(entry);
 			}
 		}
@@ -374,8 +378,7 @@ export class CaptureStore implements CaptureSink {
 
 	private remove(entry: CaptureEntry): void {
 		this.entries.remove(entry);
-		this.recordBytes -= entry.cost;
-		entry.cost = 0;
+		this.charge(entry, -entry.cost);
 		// An entry whose addition has not been delivered yet simply never appears (flush skips it).
 		if (entry.queued !== Queued.Added && this.changeEmitter.hasListeners) {
 			this.batchRemoved.push(entry.id);

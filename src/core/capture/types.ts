@@ -53,8 +53,8 @@ export interface TlsFailureInit {
 	readonly tls: TlsDetails;
 	/** What went wrong, as specific as known: the alert the client sent, or why we refused. */
 	readonly error: string;
-	/** Wall-clock time of the failure (Date.now()); TLS failures are rare, so no clock saving here. */
-	readonly startTime: number;
+	/** When it failed, on the clock of {@link ExchangeInit.startMonotonic} (performance.now()). */
+	readonly startMonotonic: number;
 }
 
 /**

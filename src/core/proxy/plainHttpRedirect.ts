@@ -222,7 +222,7 @@ export class PlainHttpRedirects {
 		// latin1 round-trips the request's bytes into the Location unchanged (the target is VCHAR only).
 		socket.end(head + body, 'latin1');
 		this.options.logger.debug(`[proxy] ${what} (client ${connection.client})`);
-		this.options.capture?.tlsFailure({ client: connection.client, tls: {}, error: what, startTime: Date.now() });
+		this.options.capture?.tlsFailure({ client: connection.client, tls: {}, error: what, startMonotonic: performance.now() });
 	}
 
 	/** Answers 408 to heads that take too long, and closes answered connections the client keeps open. */

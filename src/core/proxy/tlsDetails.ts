@@ -87,7 +87,7 @@ export class TlsDetailsCollector {
 				handshakeMs: arrived === undefined ? undefined : performance.now() - arrived,
 			},
 			error: describeTlsError(error),
-			startTime: Date.now(),
+			startMonotonic: performance.now(),
 		};
 	}
 

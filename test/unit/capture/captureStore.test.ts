@@ -130,7 +130,7 @@ describe('CaptureStore', () => {
 
 	it('records TLS failures as tls-error exchanges', () => {
 		store = new CaptureStore();
-		store.tlsFailure({ client: '[::1]:40000', tls: { sni: 'localhost' }, error: 'alert 48: unknown CA', startTime: 1_700_000_000_000 });
+		store.tlsFailure({ client: '[::1]:40000', tls: { sni: 'localhost' }, error: 'alert 48: unknown CA', startMonotonic: 1_700_000_000_000 - performance.timeOrigin });
 		const [exchange] = store.list();
 		assert.equal(exchange.kind, 'tls-error');
 		assert.equal(exchange.state, 'tls-error');
@@ -158,7 +158,7 @@ describe('CaptureStore', () => {
 		store.pause();
 		assert.equal(store.paused, true);
 		assert.equal(store.beginExchange(init()), undefined);
-		store.tlsFailure({ client: '127.0.0.1:1', tls: {}, error: 'x', startTime: 0 });
+		store.tlsFailure({ client: '127.0.0.1:1', tls: {}, error: 'x', startMonotonic: 0 });
 		assert.equal(store.list().length, 0);
 		store.resume();
 		assert.equal(store.paused, false);

@@ -147,7 +147,7 @@ describe('HAR export', () => {
 		ws.webSocketMessage({ direction: 'client', opcode: 8, size: 5, payload: close, truncated: false, compressed: false });
 		ws.finish('completed');
 
-		store.tlsFailure({ client: '127.0.0.1:40000', tls: { sni: 'localhost' }, error: 'tlsv1 alert unknown ca', startTime: Date.now() });
+		store.tlsFailure({ client: '127.0.0.1:40000', tls: { sni: 'localhost' }, error: 'tlsv1 alert unknown ca', startMonotonic: performance.now() });
 		// In flight at export time.
 		ids.pending = store.beginExchange(init({ request: request({ path: '/slow' }) }))!.id;
 		return ids;

@@ -27,7 +27,7 @@ describe('inspector export, copy and replay', () => {
 			capture(store, 'GET', '/api/a', 200);
 			capture(store, 'POST', '/api/b', 404, '{"x":1}', [['Content-Type', 'application/json']]);
 			capture(store, 'GET', '/page', 200);
-			store.tlsFailure({ client: '127.0.0.1:1', tls: { sni: 'localhost' }, error: 'unknown ca', startTime: Date.now() });
+			store.tlsFailure({ client: '127.0.0.1:1', tls: { sni: 'localhost' }, error: 'unknown ca', startMonotonic: performance.now() });
 			const all = harForFilter(store, '', { name: 'TLS Lens', version: '1.0.0' });
 			assert.equal(all.log.version, '1.2');
 			assert.equal(all.log.entries.length, 3);
