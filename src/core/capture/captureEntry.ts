@@ -1,4 +1,6 @@
-import type { CapturedResponse, Exchange, ExchangeId, ExchangeState, RawHeaders, RewrittenHeader, TlsDetails, WebSocketMessage } from '../../shared/exchange';
+import type { BodyInfo, CapturedResponse, Exchange, ExchangeId, ExchangeState, RawHeaders, RewrittenHeader, TlsDetails, WebSocketMessage } from '../../shared/exchange';
+import { BodyRecord } from './bodyRecord';
+import type { BodySide } from './captureStore';
 import { openHead, writeHead, writeHeadText } from './headBlob';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
@@ -14,12 +16,6 @@ export const HEADER_COST = 96;
 export const STRING_COST = 32;
 export const MESSAGE_COST = 400;
 const VIEW_COST = 600;
-
-/**
- * Body chunks at least this big, filling at least half of the buffer behind them, are kept by holding
- * that buffer rather than copied (see {@link CaptureEntry.keep}).
- */
-const HOLD_MIN = 16 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 /** What a released entry points at instead of its last exchange's TLS details. */
@@ -44,12 +40,6 @@ function withRewrites(pairs: RawHeaders, rewrites: readonly HeaderRewrite[] | un
 
 function rewrittenOf(rewrites: readonly HeaderRewrite[]): RewrittenHeader[] {
 	return rewrites.map(({ index, original }) => ({ index, original }));
-}
-
-/** A body chunk kept without a copy: the view, and what gives its buffer back. */
-interface HeldChunk {
-	readonly chunk: Buffer;
-	readonly release: () => void;
 }
 
 /** Where an entry is in the store's current (not yet delivered) batch. */
@@ -104,6 +94,10 @@ function internVersion(version: string): string {
 		case '1.0': return '1.0';
 		default: return version;
 	}
+}
+
+function bodyInfo(record: BodyRecord): BodyInfo {
+	return { size: record.size, captured: record.captured, truncated: record.truncated };
 }
 
 function optional(value: number): number | undefined {
@@ -173,23 +167,8 @@ export class CaptureEntry {
 	/** Response header values the proxy rewrote (rare: redirects to the dev server's own origin). */
 	private rewrites: HeaderRewrite[] | undefined = undefined;
 
-	private requestSize = 0;
-	private requestCaptured = 0;
-	private requestTruncated = false;
-	private requestChunk = -1;
-	/**
-	 * A kept body is nothing, one slab record (`…Chunk`, its length the body's `captured`), or, once there
-	 * are more or one is held, `…Parts`: each part's location and length, in order. A response part held
-	 * rather than copied has location `-1 - k`, for `k` its index in `held`.
-	 */
-	private requestParts: number[] | undefined = undefined;
-	private responseSize = 0;
-	private responseCaptured = 0;
-	private responseTruncated = false;
-	private responseChunk = -1;
-	private responseParts: number[] | undefined = undefined;
-	/** Response chunks kept by holding their buffers (the proxy lends only those). */
-	private held: HeldChunk[] | undefined = undefined;
+	/** Both bodies' bytes and counters, one code path for either side. */
+	private readonly bodies: Readonly<Record<BodySide, BodyRecord>> = { request: new BodyRecord(), response: new BodyRecord() };
 
 	/** The public record, while one is kept (in flight and read), and what it is charged. */
 	private view: Exchange | undefined = undefined;
@@ -226,12 +205,6 @@ export class CaptureEntry {
 		this.method = '';
 		this.httpVersion = '';
 		this.statusCode = 0;
-		this.requestSize = 0;
-		this.requestCaptured = 0;
-		this.requestTruncated = false;
-		this.responseSize = 0;
-		this.responseCaptured = 0;
-		this.responseTruncated = false;
 		this.viewCost = 0;
 		// Heads, bodies and the view were let go of by release().
 	}
@@ -271,7 +244,7 @@ export class CaptureEntry {
 	requestBody(chunk: Buffer): void {
 		if (!this.accepting) return;
 		try {
-			this.appendBody(false, chunk);
+			this.appendBody('request', chunk, undefined);
 		} catch (error) {
 			this.host.fault('requestBody', error);
 		}
@@ -280,7 +253,7 @@ export class CaptureEntry {
 	responseBody(chunk: Buffer, holder?: ChunkHolder): void {
 		if (!this.accepting) return;
 		try {
-			this.appendBody(true, chunk, holder);
+			this.appendBody('response', chunk, holder);
 		} catch (error) {
 			this.host.fault('responseBody', error);
 		}
@@ -446,24 +419,10 @@ export class CaptureEntry {
 	 * The kept bytes of one body, in a fresh Buffer of its own: slabs are reused, and a slice of Node's
 	 * allocation pool would pin the pool for as long as the caller keeps it.
 	 */
-	body(response: boolean): Buffer {
-		const chunk = response ? this.responseChunk : this.requestChunk;
-		const parts = response ? this.responseParts : this.requestParts;
-		const captured = response ? this.responseCaptured : this.requestCaptured;
-		const log = this.host.log;
-		const out = Buffer.allocUnsafeSlow(captured);
-		if (chunk >= 0) {
-			log.copyOut(chunk, captured, out, 0);
-		} else if (parts !== undefined) {
-			const held = this.held;
-			let at = 0;
-			for (let i = 0; i < parts.length; i += 2) {
-				const location = parts[i];
-				if (location >= 0) log.copyOut(location, parts[i + 1], out, at);
-				else out.set(held![-1 - location].chunk, at);
-				at += parts[i + 1];
-			}
-		}
+	body(side: BodySide): Buffer {
+		const record = this.bodies[side];
+		const out = Buffer.allocUnsafeSlow(record.captured);
+		record.copyOut(this.host.log, out);
 		return out;
 	}
 
@@ -490,14 +449,8 @@ export class CaptureEntry {
 		const log = this.host.log;
 		if (this.requestHead >= 0 && log.isMoving(this.requestHead)) this.requestHead = log.move(this.requestHead, this.requestHeadBytes);
 		if (this.responseHead >= 0 && log.isMoving(this.responseHead)) this.responseHead = log.move(this.responseHead, this.responseHeadBytes);
-		if (this.requestChunk >= 0 && log.isMoving(this.requestChunk)) this.requestChunk = log.move(this.requestChunk, this.requestCaptured);
-		if (this.responseChunk >= 0 && log.isMoving(this.responseChunk)) this.responseChunk = log.move(this.responseChunk, this.responseCaptured);
-		for (const parts of [this.requestParts, this.responseParts]) {
-			if (parts === undefined) continue;
-			for (let i = 0; i < parts.length; i += 2) {
-				if (parts[i] >= 0 && log.isMoving(parts[i])) parts[i] = log.move(parts[i], parts[i + 1]);
-			}
-		}
+		this.bodies.request.relocate(log);
+		this.bodies.response.relocate(log);
 	}
 
 	/**
@@ -513,9 +466,9 @@ export class CaptureEntry {
 		this.requestHead = -1;
 		this.requestStrings = undefined;
 		this.releaseResponseHead();
-		this.releaseBody(false);
-		this.releaseBody(true);
-		// Readers may hold the array (through an Exchange): empty it, as before, then let go of it.
+		this.bodies.request.release(log);
+		this.bodies.response.release(log);
+		// Readers may hold the array (through an Exchange): empty it, so that they see it gone, then let go of it.
 		if (this.messages !== undefined) this.messages.length = 0;
 		this.messages = undefined;
 		this.error = undefined;
@@ -587,8 +540,8 @@ export class CaptureEntry {
 			},
 			request,
 			response,
-			requestBody: { size: this.requestSize, captured: this.requestCaptured, truncated: this.requestTruncated },
-			responseBody: { size: this.responseSize, captured: this.responseCaptured, truncated: this.responseTruncated },
+			requestBody: bodyInfo(this.bodies.request),
+			responseBody: bodyInfo(this.bodies.response),
 			error: this.error,
 			messages: this.messages,
 			...(this.note !== undefined ? { note: this.note } : {}),
@@ -601,126 +554,20 @@ export class CaptureEntry {
 		this.viewCost = 0;
 	}
 
-	private appendBody(response: boolean, chunk: Buffer, holder?: ChunkHolder): void {
-		const length = chunk.byteLength;
-		if (length === 0) return;
-		let captured: number;
-		let truncated: boolean;
-		if (response) {
-			this.responseSize += length;
-			captured = this.responseCaptured;
-			truncated = this.responseTruncated;
-		} else {
-			this.requestSize += length;
-			captured = this.requestCaptured;
-			truncated = this.requestTruncated;
-		}
-		if (!truncated) {
-			const room = this.host.bodyLimit - captured;
-			if (length <= room) {
-				this.keep(response, chunk, captured, holder);
-				captured += length;
-			} else {
-				if (room > 0) this.keep(response, chunk.subarray(0, room), captured, holder);
-				captured += room;
-				truncated = true;
-			}
-			if (response) {
-				this.responseCaptured = captured;
-				this.responseTruncated = truncated;
-			} else {
-				this.requestCaptured = captured;
-				this.requestTruncated = truncated;
-			}
-		}
+	private appendBody(side: BodySide, chunk: Buffer, holder: ChunkHolder | undefined): void {
+		if (chunk.byteLength === 0) return;
+		const record = this.bodies[side];
+		const held = record.append(this.host.log, this.host.bodyLimit, chunk, holder);
+		if (held > 0) this.host.charge(this, held);
 		const view = this.view;
 		if (view !== undefined) {
-			const info = response ? view.responseBody : view.requestBody;
-			info.size = response ? this.responseSize : this.requestSize;
-			info.captured = captured;
-			info.truncated = truncated;
+			const info = side === 'request' ? view.requestBody : view.responseBody;
+			info.size = record.size;
+			info.captured = record.captured;
+			info.truncated = record.truncated;
 		}
 		this.host.changed(this);
 		this.host.settle();
-	}
-
-	/**
-	 * Keeps one chunk (`before` bytes of this body are kept already). The chunk may be a view into
-	 * something bigger, or a read buffer the proxy reuses once this call returns, so it is copied into the
-	 * slab log; a copy pins nothing. Except when it is large, mostly fills its buffer, and the buffer's
-	 * owner lends it: then the buffer is held until the entry is released, charged whole. Capturing 1 MiB
-	 * bodies at ~1 GiB/s, the copy wrote every byte a second time into memory untouched since the log last
-	 * wrapped; held, the bytes are in memory once (measured on W3: ~3% more throughput, and what is left of
-	 * capture's cost there is the budget's size, see docs/ARCHITECTURE.md).
-	 */
-	private keep(response: boolean, chunk: Buffer, before: number, holder: ChunkHolder | undefined): void {
-		const length = chunk.byteLength;
-		if (response && holder !== undefined && length >= HOLD_MIN) {
-			const backing = chunk.buffer.byteLength;
-			const release = length * 2 >= backing ? holder.hold() : undefined;
-			if (release !== undefined) {
-				const held = this.held ??= [];
-				held.push({ chunk, release });
-				this.host.charge(this, backing);
-				// A held part always goes to the parts list, even as the first one.
-				this.addRecord(response, -held.length, length, before, true);
-				return;
-			}
-		}
-		const log = this.host.log;
-		let from = 0;
-		while (from < length) {
-			const bytes = log.append(chunk, from);
-			this.addRecord(response, log.lastLocation, bytes, before + from);
-			from += bytes;
-		}
-	}
-
-	/** Adds a part (a slab record, or with `listed` any part) to a body that has `before` bytes already. */
-	private addRecord(response: boolean, location: number, bytes: number, before: number, listed = false): void {
-		const chunk = response ? this.responseChunk : this.requestChunk;
-		let parts = response ? this.responseParts : this.requestParts;
-		if (chunk < 0 && parts === undefined && !listed) {
-			// The first record: kept in a field, its length is the body's `captured`.
-			if (response) this.responseChunk = location;
-			else this.requestChunk = location;
-			return;
-		}
-		if (parts === undefined) {
-			// The second: both go to a list (or a held first part: it alone).
-			parts = chunk >= 0 ? [chunk, before] : [];
-			if (response) {
-				this.responseParts = parts;
-				this.responseChunk = -1;
-			} else {
-				this.requestParts = parts;
-				this.requestChunk = -1;
-			}
-		}
-		parts.push(location, bytes);
-	}
-
-	private releaseBody(response: boolean): void {
-		const log = this.host.log;
-		const chunk = response ? this.responseChunk : this.requestChunk;
-		const parts = response ? this.responseParts : this.requestParts;
-		if (chunk >= 0) log.release(chunk, response ? this.responseCaptured : this.requestCaptured);
-		if (parts !== undefined) {
-			for (let i = 0; i < parts.length; i += 2) {
-				if (parts[i] >= 0) log.release(parts[i], parts[i + 1]);
-			}
-		}
-		if (response) {
-			if (this.held !== undefined) {
-				for (const part of this.held) part.release();
-			}
-			this.responseChunk = -1;
-			this.responseParts = undefined;
-			this.held = undefined;
-		} else {
-			this.requestChunk = -1;
-			this.requestParts = undefined;
-		}
 	}
 
 	private releaseResponseHead(): void {

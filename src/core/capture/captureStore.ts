@@ -230,7 +230,7 @@ export class CaptureStore implements CaptureSink {
 	 * Only the first `bodyLimit` bytes when the body's `truncated` flag is set.
 	 */
 	body(id: ExchangeId, side: BodySide): Buffer | undefined {
-		return this.entries.get(id)?.body(side === 'response');
+		return this.entries.get(id)?.body(side);
 	}
 
 	/** Memory accounting and counters. */
