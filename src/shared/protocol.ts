@@ -336,8 +336,6 @@ export class MessageHandler<Local extends ProtocolSide, Remote extends ProtocolS
 
 // #endregion
 
-/** Host-side batching: the webview gets at most one `rows` event per this many ms. */
-export const ROWS_INTERVAL_MS = 100;
 /** Rows per message when a whole list is (re)sent; the first (newest) batch is smaller, to show sooner. */
 export const ROWS_CHUNK = 5000;
 export const ROWS_FIRST_CHUNK = 1000;

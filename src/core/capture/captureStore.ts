@@ -15,7 +15,10 @@ export interface CaptureStoreOptions {
 	readonly bodyLimit?: number;
 	/** Memory the whole store may use; the oldest exchanges are evicted beyond it. Default 64 MiB. */
 	readonly budgetBytes?: number;
-	/** Changes are reported at most once per this many ms. Default 100. */
+	/**
+	 * Changes are reported at most once per this many ms. Default 100: the inspector's list gets one
+	 * `rows` event per change event (RowFeed), so this is also how often its rows move.
+	 */
 	readonly batchIntervalMs?: number;
 	readonly logger?: Logger;
 }

@@ -1,34 +1,25 @@
 import type { CaptureChange, CaptureStore } from '../capture/captureStore';
 import type { Disposable } from '../capture/events';
-import type { ExchangeId } from '../../shared/exchange';
-import { ROWS_CHUNK, ROWS_FIRST_CHUNK, ROWS_INTERVAL_MS, type RowsEvent } from '../../shared/protocol';
+import { ROWS_CHUNK, ROWS_FIRST_CHUNK, type RowsEvent } from '../../shared/protocol';
 import { summarize, type ExchangeSummary } from '../../shared/summary';
-import type { Exchange } from '../../shared/exchange';
 
 /**
- * Turns a capture store's changes into the inspector's `rows` events: summaries only, at most one
- * event per {@link ROWS_INTERVAL_MS}, and the whole list only when asked (on the webview's `ready`),
- * in chunks of {@link ROWS_CHUNK}. Knows nothing about VS Code: `send` is the transport.
+ * Turns a capture store's changes into the inspector's `rows` events: summaries only, one event per
+ * change event of the store (which batches, at most one per its `batchIntervalMs`, each exchange once:
+ * the one place that decides how often rows move), and the whole list only when asked (on the
+ * webview's `ready`), in chunks of {@link ROWS_CHUNK}. Summaries are made while the change event runs:
+ * records are not kept past it. Knows nothing about VS Code: `send` is the transport.
  */
 export class RowFeed implements Disposable {
 	private store: CaptureStore | undefined;
 	private subscription: Disposable | undefined;
 	private generation = 0;
-	/** Changes since the last event, keyed by id so that an exchange is sent once per event. */
-	private added = new Map<ExchangeId, Exchange>();
-	private updated = new Map<ExchangeId, Exchange>();
-	private removed = new Set<ExchangeId>();
-	private timer: ReturnType<typeof setTimeout> | undefined;
-	private lastSent = 0;
 	/** Changes when a snapshot starts or is cancelled, so that its remaining chunks stop. */
 	private snapshotToken = 0;
 	/** While false (webview hidden or not ready) changes are dropped; a snapshot follows when it comes back. */
 	private live = false;
 
-	constructor(
-		private readonly send: (event: RowsEvent) => void,
-		private readonly intervalMs = ROWS_INTERVAL_MS,
-	) { }
+	constructor(private readonly send: (event: RowsEvent) => void) { }
 
 	/** The generation of the current store: changes with every {@link follow} of a different store. */
 	get currentGeneration(): number {
@@ -81,7 +72,6 @@ export class RowFeed implements Disposable {
 		const exchanges = store?.list() ?? [];
 		const generation = this.generation;
 		const token = ++this.snapshotToken;
-		this.lastSent = Date.now();
 		if (store === undefined || exchanges.length === 0) {
 			this.send({ reset: true, added: [], updated: [], removed: [], complete: true, generation });
 			return;
@@ -110,46 +100,13 @@ export class RowFeed implements Disposable {
 
 	private onChange(change: CaptureChange): void {
 		if (!this.live) return;
-		for (const exchange of change.added) this.added.set(exchange.id, exchange);
-		for (const exchange of change.updated) {
-			if (!this.added.has(exchange.id)) this.updated.set(exchange.id, exchange);
-		}
-		for (const id of change.removed) {
-			if (this.added.delete(id)) continue;
-			this.updated.delete(id);
-			this.removed.add(id);
-		}
-		this.schedule();
+		const added = change.added.map(summarize);
+		const updated = change.updated.map(summarize);
+		this.send({ reset: false, added, updated, removed: [...change.removed], complete: true, generation: this.generation });
 	}
 
-	private schedule(): void {
-		if (this.timer !== undefined) return;
-		const wait = Math.max(0, this.lastSent + this.intervalMs - Date.now());
-		this.timer = setTimeout(() => this.flush(), wait);
-		this.timer.unref?.();
-	}
-
-	private flush(): void {
-		this.timer = undefined;
-		if (!this.live) return;
-		if (this.added.size === 0 && this.updated.size === 0 && this.removed.size === 0) return;
-		// Summarise now, not when the change arrived: the records are live and this is their latest state.
-		const added = Array.from(this.added.values(), summarize);
-		const updated = Array.from(this.updated.values(), summarize);
-		const removed = Array.from(this.removed);
-		this.added = new Map();
-		this.updated = new Map();
-		this.removed = new Set();
-		this.lastSent = Date.now();
-		this.send({ reset: false, added, updated, removed, complete: true, generation: this.generation });
-	}
-
+	/** Stops the chunks of a snapshot in progress. */
 	private dropPending(): void {
 		this.snapshotToken++;
-		if (this.timer !== undefined) clearTimeout(this.timer);
-		this.timer = undefined;
-		this.added = new Map();
-		this.updated = new Map();
-		this.removed = new Set();
 	}
 }

@@ -23,9 +23,9 @@ describe('inspector row feed (host side batching)', () => {
 	let feed: RowFeed;
 
 	beforeEach(() => {
-		store = new CaptureStore({ batchIntervalMs: 10 });
+		store = new CaptureStore({ batchIntervalMs: 100 });
 		events = [];
-		feed = new RowFeed((e) => events.push(structuredClone(e)), 100);
+		feed = new RowFeed((e) => events.push(structuredClone(e)));
 	});
 	afterEach(() => {
 		feed.dispose();
@@ -90,7 +90,7 @@ describe('inspector row feed (host side batching)', () => {
 	it('reports updates and removals, and never sends a removed exchange', async () => {
 		feed.follow(store);
 		const recorder = store.beginExchange(init())!;
-		await sleep(30); // the store reports the addition first
+		await sleep(130); // the store reports the addition first
 		feed.start();
 		events.length = 0;
 		recorder.response(404, 'Not Found', []);
