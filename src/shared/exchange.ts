@@ -139,7 +139,7 @@ export interface Exchange {
 	/** Why it failed, for `aborted`, `upstream-error` and `tls-error` (e.g. the TLS alert); never for `closed-by-client`. */
 	error?: string;
 	/** WebSocket messages, for `kind: 'websocket'`. */
-	readonly messages?: WebSocketMessage[];
+	readonly messages?: readonly WebSocketMessage[];
 	/** What TLS Lens found out about it, for the user (e.g. the dev server's host check refused it, and the fix). */
 	note?: string;
 }

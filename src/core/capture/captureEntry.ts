@@ -9,13 +9,10 @@ import type { CapturedRequestInit, ChunkHolder } from './types';
 // Memory estimates for what is not slab bytes (slabs are charged whole by the store), measured on Node
 // 20 / V8 11 with the heap test in test/unit/capture/captureStore.test.ts and bench/capture.bench.mjs:
 // a header pair kept as strings (pair array + two strings); a string; a WebSocket message object with
-// its payload Buffer (object + backing store header); an Exchange built for a reader and kept while the
-// exchange is in flight (the object, its timings, request, response and body infos; pairs on top). The
-// record itself is RECORD_COST in captureStore.ts.
+// its payload Buffer (object + backing store header). The record itself is RECORD_COST in captureStore.ts.
 export const HEADER_COST = 96;
 export const STRING_COST = 32;
 export const MESSAGE_COST = 400;
-const VIEW_COST = 600;
 
 const EMPTY = Buffer.alloc(0);
 /** What a released entry points at instead of its last exchange's TLS details. */
@@ -97,7 +94,7 @@ function internVersion(version: string): string {
 }
 
 function bodyInfo(record: BodyRecord): BodyInfo {
-	return { size: record.size, captured: record.captured, truncated: record.truncated };
+	return Object.freeze({ size: record.size, captured: record.captured, truncated: record.truncated });
 }
 
 function optional(value: number): number | undefined {
@@ -170,11 +167,8 @@ export class CaptureEntry {
 	/** Both bodies' bytes and counters, one code path for either side. */
 	private readonly bodies: Readonly<Record<BodySide, BodyRecord>> = { request: new BodyRecord(), response: new BodyRecord() };
 
-	/** The public record, while one is kept (in flight and read), and what it is charged. */
-	private view: Exchange | undefined = undefined;
-	private viewCost = 0;
 	/**
-	 * The last record built once the exchange was over, for as long as a reader holds it: the same object
+	 * The last snapshot built once the exchange was over, for as long as a reader holds it: the same object
 	 * for the next reader (the inspector looks an exchange up again and again) at no memory cost.
 	 */
 	private finalView: WeakRef<Exchange> | undefined = undefined;
@@ -205,8 +199,7 @@ export class CaptureEntry {
 		this.method = '';
 		this.httpVersion = '';
 		this.statusCode = 0;
-		this.viewCost = 0;
-		// Heads, bodies and the view were let go of by release().
+		// Heads, bodies and the last snapshot were let go of by release().
 	}
 
 	get pending(): boolean {
@@ -263,7 +256,6 @@ export class CaptureEntry {
 		if (!this.accepting || reused) return;
 		const offset = this.offset();
 		this.host.timings.set(this.row, Timing.UpstreamConnect, offset);
-		if (this.view !== undefined) this.view.timings.upstreamConnect = offset;
 		this.host.changed(this);
 	}
 
@@ -271,7 +263,6 @@ export class CaptureEntry {
 		if (!this.accepting) return;
 		const offset = this.offset();
 		this.host.timings.set(this.row, Timing.RequestSent, offset);
-		if (this.view !== undefined) this.view.timings.requestSent = offset;
 		this.host.changed(this);
 	}
 
@@ -296,11 +287,6 @@ export class CaptureEntry {
 				this.responseStrings = [statusMessage, ...rawHeaders];
 				this.host.charge(this, STRING_COST + statusMessage.length + headersCost(rawHeaders));
 			}
-			const view = this.view;
-			if (view !== undefined) {
-				view.timings.responseStart = offset;
-				view.response = { statusCode, statusMessage, headers: headerPairs(rawHeaders, 0) };
-			}
 			this.host.changed(this);
 			this.host.settle();
 		} catch (error) {
@@ -313,12 +299,6 @@ export class CaptureEntry {
 		try {
 			(this.rewrites ??= []).push({ index, original, value });
 			this.host.charge(this, HEADER_COST + 2 * STRING_COST + original.length + value.length);
-			const response = this.view?.response;
-			if (response !== undefined && index < response.headers.length) {
-				const headers = response.headers.slice();
-				headers[index] = [headers[index][0], value];
-				this.view!.response = { ...response, headers, rewritten: [...response.rewritten ?? [], { index, original }] };
-			}
 			this.host.changed(this);
 			this.host.settle();
 		} catch (error) {
@@ -365,53 +345,35 @@ export class CaptureEntry {
 			this.error = error;
 			this.host.charge(this, STRING_COST + error.length);
 		}
-		const view = this.view;
-		if (view !== undefined) {
-			view.state = state;
-			view.timings.end = offset;
-			if (error !== undefined) view.error = error;
-			// Final now: let go of it, but hand it out again while readers still hold it.
-			this.dropView();
-			this.finalView = new WeakRef(view);
-		}
 		this.host.changed(this);
 		this.host.settle();
 	}
 
-	/** Sets the note for the user (replacing any); records handed out see it too. */
+	/** Sets the note for the user (replacing any); snapshots taken from now on carry it. */
 	annotate(note: string): void {
 		if (!this.live) return;
 		this.host.charge(this, STRING_COST * (this.note === undefined ? 1 : 0) + note.length - (this.note?.length ?? 0));
 		this.note = note;
-		const view = this.view ?? this.finalView?.deref();
-		if (view !== undefined) view.note = note;
+		this.finalView = undefined;
 		this.host.changed(this);
 	}
 
 	// For the store
 
 	/**
-	 * The public record. Built on demand; kept (and kept current) only while the exchange is in flight,
-	 * since after that it does not change. A finished one is kept only weakly, and only when `share` is
-	 * set, so that readers who look one exchange up again and again (the inspector's details) share it.
-	 * Batches and whole lists do without: a WeakRef keeps its target through every scavenge until the
-	 * next full GC, so thousands of them a second promote every record built for a listener (measured:
-	 * 4.9 µs of GC per exchange with a change listener, most of the cost of following the store).
+	 * A snapshot of the exchange as it is now: plain data, frozen, that no later event changes (a reader
+	 * wanting the latest state asks again). Built on demand, never on the recording path. A finished
+	 * exchange's snapshot is kept weakly, and only when `share` is set, so that readers who look one
+	 * exchange up again and again (the inspector's details) share it. Batches and whole lists do
+	 * without: a WeakRef keeps its target through every scavenge until the next full GC, so thousands of
+	 * them a second promote every record built for a listener (measured: 4.9 µs of GC per exchange with
+	 * a change listener, most of the cost of following the store).
 	 */
 	materialise(share: boolean): Exchange {
-		if (this.view !== undefined) return this.view;
 		const held = this.finalView?.deref();
 		if (held !== undefined) return held;
 		const view = this.build();
-		if (this.state === 'pending' && this.live) {
-			this.view = view;
-			let cost = VIEW_COST;
-			if (view.request !== undefined) cost += headersCost(view.request.headers.flat());
-			this.viewCost = cost;
-			this.host.charge(this, cost);
-		} else if (share) {
-			this.finalView = new WeakRef(view);
-		}
+		if (share && !this.pending) this.finalView = new WeakRef(view);
 		return view;
 	}
 
@@ -468,14 +430,11 @@ export class CaptureEntry {
 		this.releaseResponseHead();
 		this.bodies.request.release(log);
 		this.bodies.response.release(log);
-		// Readers may hold the array (through an Exchange): empty it, so that they see it gone, then let go of it.
-		if (this.messages !== undefined) this.messages.length = 0;
 		this.messages = undefined;
 		this.error = undefined;
 		this.note = undefined;
 		this.client = '';
 		this.tls = NO_TLS;
-		this.view = undefined;
 		this.finalView = undefined;
 	}
 
@@ -490,10 +449,11 @@ export class CaptureEntry {
 	}
 
 	/**
-	 * A new public record. Headers kept in the log are split out of their head only when first read (an
-	 * own enumerable getter, which spread, JSON and structured clone see like a plain field): a reader of
-	 * a batch (the inspector's list, a log line) mostly wants the request line and status, not some
-	 * twenty header pairs per exchange built and collected for nothing.
+	 * A new snapshot, frozen, sharing nothing the entry changes later. Headers kept in the log are split
+	 * out of their head (one string, decoded now) only when first read, by an own enumerable getter, which
+	 * spread, JSON and structured clone see like a plain field: a reader of a batch (the inspector's list,
+	 * a log line) mostly wants the request line and status, not some twenty header pairs per exchange
+	 * built and collected for nothing.
 	 */
 	private build(): Exchange {
 		const timings = this.host.timings;
@@ -505,53 +465,47 @@ export class CaptureEntry {
 			if (this.requestHead >= 0) {
 				const head = openHead(log, this.requestHead, this.requestHeadBytes, 2);
 				let headers: RawHeaders | undefined;
-				request = {
+				request = Object.freeze({
 					method: this.method, path: head.leading[0], authority: head.leading[1], httpVersion: this.httpVersion,
 					get headers() { return headers ??= head.headers(); },
-				};
+				});
 			} else {
 				const strings = this.requestStrings!;
-				request = { method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) };
+				request = Object.freeze({ method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) });
 			}
 		}
 		let response: CapturedResponse | undefined;
-		const rewrites = this.rewrites;
+		const rewrites = this.rewrites?.slice();
 		const rewritten = rewrites === undefined ? undefined : { rewritten: rewrittenOf(rewrites) };
 		if (this.responseHead >= 0) {
 			const head = openHead(log, this.responseHead, this.responseHeadBytes, 1);
 			let headers: RawHeaders | undefined;
-			response = { statusCode: this.statusCode, statusMessage: head.leading[0], get headers() { return headers ??= withRewrites(head.headers(), rewrites); }, ...rewritten };
+			response = Object.freeze({ statusCode: this.statusCode, statusMessage: head.leading[0], get headers() { return headers ??= withRewrites(head.headers(), rewrites); }, ...rewritten });
 		} else if (this.responseStrings !== undefined) {
 			const strings = this.responseStrings;
-			response = { statusCode: this.statusCode, statusMessage: strings[0], headers: withRewrites(headerPairs(strings, 1), rewrites), ...rewritten };
+			response = Object.freeze({ statusCode: this.statusCode, statusMessage: strings[0], headers: withRewrites(headerPairs(strings, 1), rewrites), ...rewritten });
 		}
-		return {
+		return Object.freeze({
 			id: this.id,
 			kind: this.kind,
 			state: this.state,
 			client: this.client,
 			tls: this.tls,
-			timings: {
+			timings: Object.freeze({
 				startTime: performance.timeOrigin + start,
 				upstreamConnect: optional(timings.get(row, Timing.UpstreamConnect)),
 				requestSent: optional(timings.get(row, Timing.RequestSent)),
 				responseStart: optional(timings.get(row, Timing.ResponseStart)),
 				end: optional(timings.get(row, Timing.End)),
-			},
+			}),
 			request,
 			response,
 			requestBody: bodyInfo(this.bodies.request),
 			responseBody: bodyInfo(this.bodies.response),
 			error: this.error,
-			messages: this.messages,
+			messages: this.messages === undefined ? undefined : Object.freeze(this.messages.slice()),
 			...(this.note !== undefined ? { note: this.note } : {}),
-		};
-	}
-
-	private dropView(): void {
-		this.view = undefined;
-		this.host.charge(this, -this.viewCost);
-		this.viewCost = 0;
+		});
 	}
 
 	private appendBody(side: BodySide, chunk: Buffer, holder: ChunkHolder | undefined): void {
@@ -559,13 +513,6 @@ export class CaptureEntry {
 		const record = this.bodies[side];
 		const held = record.append(this.host.log, this.host.bodyLimit, chunk, holder);
 		if (held > 0) this.host.charge(this, held);
-		const view = this.view;
-		if (view !== undefined) {
-			const info = side === 'request' ? view.requestBody : view.responseBody;
-			info.size = record.size;
-			info.captured = record.captured;
-			info.truncated = record.truncated;
-		}
 		this.host.changed(this);
 		this.host.settle();
 	}

@@ -24,8 +24,8 @@ export interface CaptureStoreOptions {
 }
 
 /**
- * One batch of changes. The exchanges are the store's live records (not copies): read them when the
- * event fires and copy what must outlive that. An exchange that was added and changed within one batch
+ * One batch of changes. The exchanges are frozen snapshots of their state when the batch was delivered,
+ * which listeners may keep (what they keep is memory the budget does not see). An exchange that was added and changed within one batch
  * appears only in `added`; one that was added and evicted within one batch does not appear at all.
  */
 export interface CaptureChange {

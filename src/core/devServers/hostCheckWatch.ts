@@ -46,11 +46,9 @@ export function watchHostChecks(store: CaptureStore, options: HostCheckWatchOpti
 			if (!refused || exchange.state === 'pending' || exchange.responseBody.size === 0 || exchange.responseBody.size > MAX_REFUSAL_BODY) continue;
 			const raw = store.body(exchange.id, 'response');
 			if (raw === undefined) continue;
-			// Copy what the check reads now: the store reuses its records once an exchange is evicted.
-			const response = exchange.response === undefined ? undefined : { ...exchange.response, headers: exchange.response.headers };
-			const copy: Exchange = { ...exchange, request: { ...exchange.request, headers: exchange.request.headers }, response };
-			void decodeBody(raw, headerValue(response?.headers, 'content-encoding')).then((decoded) => {
-				found(detectHostCheck(copy, decoded.body.toString('utf8')), copy);
+			// A snapshot: it can be read after the decoding, whatever the store has done since.
+			void decodeBody(raw, headerValue(exchange.response?.headers, 'content-encoding')).then((decoded) => {
+				found(detectHostCheck(exchange, decoded.body.toString('utf8')), exchange);
 			}, () => { /* an undecodable body is no refusal we know */ });
 		}
 	});

@@ -576,7 +576,7 @@ describe('CaptureStore', () => {
 			assert.ok(store.stats().usedBytes <= budget);
 		});
 
-		it('builds an exchange only for readers, keeps it current while in flight', () => {
+		it('builds an exchange only for readers, as a frozen snapshot that later events do not change', () => {
 			store = new CaptureStore();
 			const built = countBuilds();
 			try {
@@ -585,7 +585,7 @@ describe('CaptureStore', () => {
 				const recorder = store.beginExchange(init({ request: request({ method: 'POST', path: '/slow' }) }))!;
 				const exchange = store.get(recorder.id)!;
 				assert.equal(built.count, 1);
-				assert.equal(store.get(recorder.id), exchange, 'the same record while in flight');
+				assert.ok(Object.isFrozen(exchange) && Object.isFrozen(exchange.timings) && Object.isFrozen(exchange.requestBody));
 				assert.equal(exchange.state, 'pending');
 				assert.equal(exchange.response, undefined);
 				recorder.upstreamConnected(false);
@@ -593,17 +593,24 @@ describe('CaptureStore', () => {
 				recorder.requestSent();
 				recorder.response(202, 'Accepted', flat([['X-One', '1'], ['x-two', '2']]));
 				recorder.responseBody(Buffer.from('hello'));
-				assert.deepEqual(exchange.requestBody, { size: 3, captured: 3, truncated: false });
-				assert.deepEqual(exchange.responseBody, { size: 5, captured: 5, truncated: false });
-				assert.deepEqual(exchange.response, { statusCode: 202, statusMessage: 'Accepted', headers: [['X-One', '1'], ['x-two', '2']] });
-				assert.ok(exchange.timings.upstreamConnect! >= 0 && exchange.timings.responseStart! >= exchange.timings.requestSent!);
-				assert.equal(exchange.timings.end, undefined);
+				// The snapshot taken before is as it was; a new one has the latest state.
+				assert.equal(exchange.response, undefined);
+				assert.deepEqual(exchange.requestBody, { size: 0, captured: 0, truncated: false });
+				const later = store.get(recorder.id)!;
+				assert.notEqual(later, exchange);
+				assert.deepEqual(later.requestBody, { size: 3, captured: 3, truncated: false });
+				assert.deepEqual(later.responseBody, { size: 5, captured: 5, truncated: false });
+				assert.deepEqual(later.response, { statusCode: 202, statusMessage: 'Accepted', headers: [['X-One', '1'], ['x-two', '2']] });
+				assert.ok(later.timings.upstreamConnect! >= 0 && later.timings.responseStart! >= later.timings.requestSent!);
+				assert.equal(later.timings.end, undefined);
 				recorder.finish('aborted', 'client went away');
-				assert.equal(exchange.state, 'aborted');
-				assert.equal(exchange.error, 'client went away');
-				assert.ok(exchange.timings.end! >= exchange.timings.responseStart!);
-				// Finished: no longer kept by the entry, but handed out again while a reader holds it.
-				assert.equal(store.get(recorder.id), exchange);
+				assert.equal(later.state, 'pending');
+				const finished = store.get(recorder.id)!;
+				assert.equal(finished.state, 'aborted');
+				assert.equal(finished.error, 'client went away');
+				assert.ok(finished.timings.end! >= finished.timings.responseStart!);
+				// Finished: not kept by the entry, but handed out again while a reader holds it.
+				assert.equal(store.get(recorder.id), finished);
 			} finally {
 				built.restore();
 			}

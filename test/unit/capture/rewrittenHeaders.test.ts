@@ -27,14 +27,17 @@ describe('capture: response headers the proxy rewrote', () => {
 		});
 	}
 
-	it('updates a record a reader holds while the exchange is in flight', () => {
+	it('shows a rewrite in snapshots taken after it, not in one a reader took before', () => {
 		const recorder = store.beginExchange(init())!;
 		recorder.response(302, 'Found', flat(HEADERS), HEAD_TEXT);
-		const live = store.get(recorder.id)!;
-		assert.equal(live.response!.rewritten, undefined);
+		const before = store.get(recorder.id)!;
+		assert.equal(before.response!.rewritten, undefined);
 		recorder.responseHeaderRewritten(1, ORIGINAL, RECEIVED);
-		assert.deepEqual(live.response!.headers[1], ['Location', RECEIVED]);
-		assert.deepEqual(live.response!.rewritten, [{ index: 1, original: ORIGINAL }]);
+		assert.equal(before.response!.rewritten, undefined);
+		assert.deepEqual(before.response!.headers[1], ['Location', ORIGINAL]);
+		const after = store.get(recorder.id)!;
+		assert.deepEqual(after.response!.headers[1], ['Location', RECEIVED]);
+		assert.deepEqual(after.response!.rewritten, [{ index: 1, original: ORIGINAL }]);
 		recorder.finish('completed');
 		assert.deepEqual(store.get(recorder.id)!.response!.rewritten, [{ index: 1, original: ORIGINAL }]);
 	});
