@@ -1,5 +1,5 @@
 import type { SlabLog } from './slabLog';
-import type { ChunkHolder } from './types';
+import type { ChunkHolder } from '../memory/chunkHolder';
 
 /**
  * Body chunks at least this big, filling at least half of the buffer behind them, are kept by holding

@@ -4,7 +4,8 @@ import type { BodySide } from './captureStore';
 import { openHead, writeHead, writeHeadText } from './headBlob';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
-import type { CapturedRequestInit, ChunkHolder } from './types';
+import type { ChunkHolder } from '../memory/chunkHolder';
+import type { CapturedRequestInit } from './types';
 
 // Memory estimates for what is not slab bytes (slabs are charged whole by the store), measured on Node
 // 20 / V8 11 with the heap test in test/unit/capture/captureStore.test.ts and bench/capture.bench.mjs:

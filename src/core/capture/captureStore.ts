@@ -4,7 +4,7 @@ import { CaptureEntry, Queued, STRING_COST, type EntryHost } from './captureEntr
 import { EntryList } from './entryList';
 import { EntryRecorder } from './entryRecorder';
 import { Emitter, type Event } from './events';
-import { PAGE_SIZE } from './pagePool';
+import { PAGE_SIZE } from '../memory/pagePool';
 import { SlabLog } from './slabLog';
 import { TimingTable } from './timingTable';
 import type { CaptureSink, ExchangeInit, ExchangeRecorder, TlsFailureInit } from './types';

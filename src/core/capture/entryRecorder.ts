@@ -1,6 +1,7 @@
 import type { ExchangeId, ExchangeState } from '../../shared/exchange';
 import type { CaptureEntry } from './captureEntry';
-import type { ChunkHolder, ExchangeRecorder } from './types';
+import type { ChunkHolder } from '../memory/chunkHolder';
+import type { ExchangeRecorder } from './types';
 
 /**
  * What the proxy holds for one exchange: forwards to the store's entry while that entry still holds this

@@ -13,7 +13,7 @@
  * with; the log frees a slab when nothing in it is live any more.
  */
 
-import { givePage, PAGE_SIZE, takePage } from './pagePool';
+import { givePage, PAGE_SIZE, takePage } from '../memory/pagePool';
 
 interface Slab {
 	readonly buffer: Buffer;

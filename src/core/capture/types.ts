@@ -1,4 +1,5 @@
 import type { ExchangeId, ExchangeState, TlsDetails } from '../../shared/exchange';
+import type { ChunkHolder } from '../memory/chunkHolder';
 
 /**
  * The contract between the proxy (which sees the traffic) and the capture store (which keeps it).
@@ -55,14 +56,6 @@ export interface TlsFailureInit {
 	readonly error: string;
 	/** When it failed, on the clock of {@link ExchangeInit.startMonotonic} (performance.now()). */
 	readonly startMonotonic: number;
-}
-
-/**
- * Owner of the memory behind a body chunk that can lend it out: `hold()` keeps the chunk's backing buffer
- * from being reused until the function it returns is called (exactly once); undefined when it cannot.
- */
-export interface ChunkHolder {
-	hold(): (() => void) | undefined;
 }
 
 /** Receives the events of one exchange, in order. Calls after `finish` are ignored. */

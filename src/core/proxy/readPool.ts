@@ -1,4 +1,4 @@
-import { givePage, PAGE_SIZE, takePage } from '../capture/pagePool';
+import { givePage, PAGE_SIZE, takePage } from '../memory/pagePool';
 
 /*
  * Reusable read buffers for upstream sockets (net's `onread` option). Letting Node allocate a buffer
@@ -14,7 +14,7 @@ import { givePage, PAGE_SIZE, takePage } from '../capture/pagePool';
  * read filled its buffer is streaming a large body and gets libuv's usual 64 KiB for the next read.
  */
 const SMALL = 8 * 1024;
-/** Pages of the pool shared with capture, which may keep them (see capture/pagePool.ts). */
+/** Pages of the pool shared with capture, which may keep them (see memory/pagePool.ts). */
 const LARGE = PAGE_SIZE;
 
 /** Free buffers kept for reuse per size; more small ones are left to the garbage collector, large ones go to the page pool. */

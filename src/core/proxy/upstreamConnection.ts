@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ChunkHolder } from '../capture/types';
+import type { ChunkHolder } from '../memory/chunkHolder';
 import { ReadSlot } from './readPool';
 import { ChunkedDecoder, findHeadEnd, hasBareLineBreak, MAX_HEAD_BYTES, parseResponseHead, responseFraming, type Framing, type ResponseHead } from './http1Parser';
 

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openHead, writeHead, writeHeadText } from '../../../src/core/capture/headBlob';
 import { parseRequestHead, parseResponseHead } from '../../../src/core/proxy/http1Parser';
-import { givePage, PAGE_SIZE, takePage } from '../../../src/core/capture/pagePool';
+import { givePage, PAGE_SIZE, takePage } from '../../../src/core/memory/pagePool';
 import { SlabLog } from '../../../src/core/capture/slabLog';
 
 /** Appends `chunk` as the store does (several records when it straddles slabs); returns them. */
