@@ -1,6 +1,6 @@
 // `tls-lens --target …`: runs a ProxySession until SIGINT/SIGTERM, then writes the HAR and exits.
 import type { Exchange } from './shared/exchange';
-import { toHar, writeHar } from './core/capture/har';
+import { toHar, writeHar } from './core/inspector/har';
 import { watchHostChecks, watchWebpackSocket } from './core/devServers';
 import { ProxySession } from './core/session';
 import type { Logger } from './core/logger';

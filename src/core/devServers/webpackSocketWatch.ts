@@ -1,4 +1,4 @@
-import { decodeBody } from '../capture/bodyDecoding';
+import { decodeBody } from '../inspector/bodyDecoding';
 import type { CaptureStore } from '../capture/captureStore';
 import type { Disposable } from '../capture/events';
 import type { Exchange } from '../../shared/exchange';

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import type { CaptureStore } from '../capture/captureStore';
 import { detectLinuxFlavor, LinuxSystemStore, type LinuxFlavor } from '../trust/linuxSystem';
 import type { CaIdentity, TrustEnvironment } from '../trust/types';
-import { toHar, type Har, type HarCreator } from '../capture/har';
+import { toHar, type Har, type HarCreator } from './har';
 import type { Exchange, ExchangeId } from '../../shared/exchange';
 import { matches, parseFilter } from '../../shared/filter';
 import { summarize } from '../../shared/summary';

@@ -1,5 +1,5 @@
 import type { BodySide, CaptureStore } from '../capture/captureStore';
-import { decodeBody, decodeWebSocketPayload } from '../capture/bodyDecoding';
+import { decodeBody, decodeWebSocketPayload } from './bodyDecoding';
 import type { Exchange, ExchangeId, WebSocketMessage } from '../../shared/exchange';
 import {
 	HEX_DUMP_BYTES, MAX_MESSAGES_IN_DETAILS, MAX_TEXT_CHARS, MESSAGE_PREVIEW_BYTES, MESSAGE_PREVIEW_CHARS,

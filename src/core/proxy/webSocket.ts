@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ExchangeRecorder } from '../capture/types';
-import { WebSocketFrameParser, type ParsedWebSocketMessage } from '../capture/wsFrameParser';
+import { WebSocketFrameParser, type ParsedWebSocketMessage } from './wsFrameParser';
 import type { ProxyContext } from './context';
 import { describeUpstreamError, errorPageHead, renderErrorPage } from './errorPage';
 import { headerValue, http1RequestHeaders, http1ResponseHeaders, ownResponseHead, responseHeadText } from './headers';

@@ -5,7 +5,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { openCa, type StoredCa } from '../../../src/core/certs';
-import { toCurl } from '../../../src/core/capture/curl';
+import { toCurl } from '../../../src/core/inspector/curl';
 import { CurlCaDecision } from '../../../src/core/inspector/actions';
 import { ProxySession } from '../../../src/core/session';
 import { caIdentity, DEBIAN, systemEnvironment, type CaIdentity } from '../../../src/core/trust';

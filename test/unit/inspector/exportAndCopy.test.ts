@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { CaptureStore } from '../../../src/core/capture/captureStore';
-import { toCurl } from '../../../src/core/capture/curl';
+import { toCurl } from '../../../src/core/inspector/curl';
 import { harForFilter, replay } from '../../../src/core/inspector/actions';
 import { ProxySession } from '../../../src/core/session';
 import { toFetch } from '../../../src/shared/fetchSnippet';

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import { CaptureStore } from '../../../src/core/capture';
-import { toHar } from '../../../src/core/capture/har';
+import { toHar } from '../../../src/core/inspector/har';
 import { applyFilter } from '../../../src/shared/filter';
 import { summarize } from '../../../src/shared/summary';
 import type { Exchange } from '../../../src/shared/exchange';

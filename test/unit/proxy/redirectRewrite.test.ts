@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { CaptureStore } from '../../../src/core/capture';
-import { toHar } from '../../../src/core/capture/har';
+import { toHar } from '../../../src/core/inspector/har';
 import { exchangeDetails } from '../../../src/core/inspector/views';
 import type { Exchange } from '../../../src/shared/exchange';
 import { startDevServer } from '../../fixtures/proxy/devServer';

@@ -5,7 +5,7 @@ import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { decodeBody, toHar } from '../../../src/core/capture';
+import { decodeBody, toHar } from '../../../src/core/inspector';
 import { ProxySession } from '../../../src/core/session';
 import type { Exchange } from '../../../src/shared/exchange';
 import { tempDir } from '../helpers';

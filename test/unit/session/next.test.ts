@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import * as path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { decodeBody } from '../../../src/core/capture/bodyDecoding';
+import { decodeBody } from '../../../src/core/inspector/bodyDecoding';
 import { detectHostCheck, planHostCheckFix, watchHostChecks, type HostCheckRefusal } from '../../../src/core/devServers';
 import { ProxySession } from '../../../src/core/session';
 import type { Exchange } from '../../../src/shared/exchange';

@@ -4,8 +4,8 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
-import { WebSocketFrameParser, type ParsedWebSocketMessage } from '../../../src/core/capture/wsFrameParser';
-import { decodeWebSocketPayload } from '../../../src/core/capture/bodyDecoding';
+import { WebSocketFrameParser, type ParsedWebSocketMessage } from '../../../src/core/proxy/wsFrameParser';
+import { decodeWebSocketPayload } from '../../../src/core/inspector/bodyDecoding';
 
 // ws exports its frame encoder at runtime; @types/ws does not declare it.
 const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] } };

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { CaptureStore } from '../../../src/core/capture/captureStore';
-import { toHar, writeHar } from '../../../src/core/capture/har';
-import { flat, init, request, sleep } from './helpers';
+import { toHar, writeHar } from '../../../src/core/inspector/har';
+import { flat, init, request, sleep } from '../capture/helpers';
 
 type Json = Record<string, unknown>;
 

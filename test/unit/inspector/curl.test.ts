@@ -8,7 +8,7 @@ import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toCurl } from '../../../src/core/capture/curl';
+import { toCurl } from '../../../src/core/inspector/curl';
 import type { Exchange, RawHeaders } from '../../../src/shared/exchange';
 
 interface Received {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Exchange, ExchangeId, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
 import { decodeBodySync, decodeWebSocketPayloadSync } from './bodyDecoding';
-import type { BodySide } from './captureStore';
+import type { BodySide } from '../capture/captureStore';
 
 // The HAR 1.2 shapes we write (http://www.softwareishard.com/blog/har-12-spec/). Fields starting with
 // `_` are custom, as the spec allows; `_webSocketMessages` and `_resourceType` follow Chrome DevTools.

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { decodeBody, decodeBodySync, decodeWebSocketPayload, parseContentEncoding, zstdSupported } from '../../../src/core/capture/bodyDecoding';
+import { decodeBody, decodeBodySync, decodeWebSocketPayload, parseContentEncoding, zstdSupported } from '../../../src/core/inspector/bodyDecoding';
 
 const text = Buffer.from('export const answer = 42;\n'.repeat(2000));
 
