@@ -5,6 +5,7 @@
  * has answered. The host keeps the capture: it sends list rows (summaries) in batches, at most
  * ~10 a second, and details and bodies only for the exchange the user selects.
  */
+import type { BodyKind } from './bodyKind';
 import type { BodyInfo, CapturedRequest, CapturedResponse, ExchangeId, ExchangeTimings, TlsDetails } from './exchange';
 import type { ExchangeSummary, TimingPhase } from './summary';
 import type { TrustFixResult, TrustReportView } from './trust';
@@ -74,7 +75,6 @@ export interface ExchangeDetails {
 }
 
 /** How a body is shown. */
-export type BodyKind = 'empty' | 'text' | 'json' | 'xml' | 'html' | 'javascript' | 'css' | 'image' | 'binary';
 
 /** A body decoded and formatted for display. */
 export interface BodyView {

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { bodyKind, bodyText, isTextKind } from '../../shared/bodyKind';
 import type { Exchange, ExchangeId, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
 import { decodeBodySync, decodeWebSocketPayloadSync } from './bodyDecoding';
 import type { BodySide } from '../capture/captureStore';
@@ -421,24 +422,20 @@ function clientPort(client: string): string | undefined {
 	return colon < 0 ? undefined : client.slice(colon + 1);
 }
 
-const TEXTUAL = /^(text\/|application\/(json|javascript|ecmascript|xml|x-www-form-urlencoded|graphql|x-ndjson|manifest\+json)|image\/svg\+xml)|\+(json|xml)\b/i;
-
-const BINARY = /^(image\/(?!svg)|audio\/|video\/|font\/|application\/(octet-stream|wasm|zip|gzip|pdf|x-protobuf|protobuf))/i;
-
 /**
- * The body as a string when it is textual: by MIME type, or for unlabelled bodies when it is valid UTF-8
- * without control characters. A body cut by the capture cap may end inside a UTF-8 sequence: that tail
- * is dropped rather than turning the whole body into base64.
+ * The body as a string when {@link bodyKind} calls it text (the details view shows it as text then too),
+ * decoded as the details view decodes it. A body cut by the capture cap may end inside a UTF-8 sequence:
+ * that tail is dropped rather than exported as a replacement character.
  */
-function asText(body: Uint8Array, mimeType: string, truncated = false): string | undefined {
-	if (BINARY.test(mimeType)) return undefined;
-	let text = utf8(body);
-	for (let cut = 1; text === undefined && truncated && cut <= 3 && cut < body.length; cut++) text = utf8(body.subarray(0, body.length - cut));
-	if (text === undefined) return undefined;
-	if (TEXTUAL.test(mimeType)) return text;
-	// Unlabelled or generic types: text only when it reads as text.
-	// eslint-disable-next-line no-control-regex
-	return /[\u0000-\u0008\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+function asText(body: Uint8Array, contentType: string, truncated = false): string | undefined {
+	if (!isTextKind(bodyKind(contentType, body))) return undefined;
+	if (truncated && utf8(body) === undefined) {
+		for (let cut = 1; cut <= 3 && cut < body.length; cut++) {
+			const text = utf8(body.subarray(0, body.length - cut));
+			if (text !== undefined) return text;
+		}
+	}
+	return bodyText(body, contentType);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -1,9 +1,10 @@
 import type { BodySide, CaptureStore } from '../capture/captureStore';
 import { decodeBody, decodeWebSocketPayload } from './bodyDecoding';
+import { bodyKind, bodyText, type BodyKind } from '../../shared/bodyKind';
 import type { Exchange, ExchangeId, WebSocketMessage } from '../../shared/exchange';
 import {
 	HEX_DUMP_BYTES, MAX_MESSAGES_IN_DETAILS, MAX_TEXT_CHARS, MESSAGE_PREVIEW_BYTES, MESSAGE_PREVIEW_CHARS,
-	type BodyKind, type BodyView, type ExchangeDetails, type ImageData, type MessageView,
+	type BodyView, type ExchangeDetails, type ImageData, type MessageView,
 } from '../../shared/protocol';
 import { headerValue, mediaType, requestUrl, summarize, timingPhases } from '../../shared/summary';
 
@@ -34,7 +35,6 @@ export async function exchangeDetails(store: CaptureStore, id: ExchangeId): Prom
 	return details;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 async function messageView(message: WebSocketMessage, index: number): Promise<MessageView> {
@@ -81,67 +81,9 @@ export function hexDump(bytes: Uint8Array, limit = HEX_DUMP_BYTES): string {
 	return lines.join('\n');
 }
 
-function kindOf(mime: string, body: Uint8Array): BodyKind {
-	if (body.length === 0) return 'empty';
-	if (mime === 'application/json' || mime.endsWith('+json') || mime === 'application/x-ndjson') return 'json';
-	if (mime === 'image/svg+xml') return 'xml';
-	if (mime.startsWith('image/')) return 'image';
-	if (mime === 'text/html' || mime === 'application/xhtml+xml') return 'html';
-	if (mime === 'application/xml' || mime === 'text/xml' || mime.endsWith('+xml')) return 'xml';
-	if (/^(text|application)\/(javascript|ecmascript|x-javascript)$/.test(mime)) return 'javascript';
-	if (mime === 'text/css') return 'css';
-	if (mime.startsWith('text/') || mime === 'application/x-www-form-urlencoded' || mime === 'application/graphql') return 'text';
-	if (/^(audio|video|font)\//.test(mime) || /^application\/(octet-stream|wasm|zip|gzip|pdf|protobuf|x-protobuf)$/.test(mime)) return 'binary';
-	// Unlabelled: sniff. JSON first (APIs often forget the header), then text, else binary.
-	let text: string;
-	try {
-		text = strictUtf8.decode(body.subarray(0, Math.min(body.length, 64 * 1024)));
-	} catch {
-		// A multi-byte sequence cut at the sniffing boundary is still text.
-		return body.length > 64 * 1024 && isUtf8Prefix(body.subarray(0, 64 * 1024)) ? 'text' : 'binary';
-	}
-	const trimmed = text.trimStart();
-	if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && isJson(body)) return 'json';
-	// eslint-disable-next-line no-control-regex
-	return /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/.test(text) ? 'binary' : 'text';
-}
-
-function isUtf8Prefix(bytes: Uint8Array): boolean {
-	for (let cut = 1; cut <= 3; cut++) {
-		try {
-			strictUtf8.decode(bytes.subarray(0, bytes.length - cut));
-			return true;
-		} catch {
-			// Try a shorter prefix.
-		}
-	}
-	return false;
-}
-
-function isJson(body: Uint8Array): boolean {
-	try {
-		JSON.parse(lenientUtf8.decode(body));
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 const LANGUAGE: Record<BodyKind, string> = {
 	empty: 'plaintext', text: 'plaintext', json: 'json', xml: 'xml', html: 'html', javascript: 'javascript', css: 'css', image: 'plaintext', binary: 'plaintext',
 };
-
-function decodeText(body: Uint8Array, contentType: string | undefined): string {
-	const charset = /;\s*charset\s*=\s*"?([\w.:-]+)"?/i.exec(contentType ?? '')?.[1];
-	if (charset !== undefined) {
-		try {
-			return new TextDecoder(charset, { ignoreBOM: false }).decode(body);
-		} catch {
-			// Unknown label: UTF-8 below.
-		}
-	}
-	return new TextDecoder('utf-8').decode(body);
-}
 
 /**
  * Re-indents JSON without parsing its values (so big numbers, duplicate keys and key order stay exactly
@@ -250,7 +192,7 @@ export async function bodyView(store: CaptureStore, id: ExchangeId, side: BodySi
 	if (d === undefined) return undefined;
 	const info = side === 'request' ? d.exchange.requestBody : d.exchange.responseBody;
 	// Still encoded (unsupported coding, or a decoding error): show bytes, not garbled text.
-	const kind: BodyKind = d.error !== undefined && d.body.length > 0 ? 'binary' : kindOf(d.mime, d.body);
+	const kind: BodyKind = d.error !== undefined && d.body.length > 0 ? 'binary' : bodyKind(d.contentType, d.body);
 	const base = {
 		side, kind, language: LANGUAGE[kind], mime: d.mime, info: { ...info }, decodedSize: d.body.length, decodedWith: d.decodedWith,
 		...(d.error !== undefined ? { error: d.error } : {}), ...(d.note !== undefined ? { note: d.note } : {}),
@@ -258,7 +200,7 @@ export async function bodyView(store: CaptureStore, id: ExchangeId, side: BodySi
 	if (kind === 'empty') return base;
 	if (kind === 'image') return base;
 	if (kind === 'binary') return { ...base, hex: hexDump(d.body), displayCut: d.body.length > HEX_DUMP_BYTES };
-	let text = decodeText(d.body, d.contentType);
+	let text = bodyText(d.body, d.contentType);
 	let pretty = false;
 	if (kind === 'json' && text.length <= MAX_TEXT_CHARS) {
 		try {
@@ -292,9 +234,9 @@ export async function imageData(store: CaptureStore, id: ExchangeId, side: BodyS
 export async function editorContent(store: CaptureStore, id: ExchangeId, side: BodySide): Promise<{ content: string; language: string } | undefined> {
 	const d = await decoded(store, id, side);
 	if (d === undefined) return undefined;
-	const kind: BodyKind = d.error !== undefined && d.body.length > 0 ? 'binary' : kindOf(d.mime, d.body);
+	const kind: BodyKind = d.error !== undefined && d.body.length > 0 ? 'binary' : bodyKind(d.contentType, d.body);
 	if (kind === 'binary' || kind === 'image') return { content: hexDump(d.body, d.body.length), language: 'plaintext' };
-	let content = decodeText(d.body, d.contentType);
+	let content = bodyText(d.body, d.contentType);
 	if (kind === 'json') {
 		try {
 			JSON.parse(content);
