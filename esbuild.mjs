@@ -1,7 +1,7 @@
 // Builds every bundle TLS Lens ships: the extension host bundle, the CLI, the core library (used by
 // benchmarks and by tests that check what ships) and, once it exists, the inspector webview.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
@@ -35,18 +35,16 @@ const builds = [
 	{ ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 	{ ...node, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' },
 ];
-if (existsSync('media/main.ts')) {
-	// The inspector webview: main.js plus the main.css its `import './styles.css'` produces.
-	builds.push({
-		bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
-		logLevel: 'warning', entryPoints: ['media/main.ts'], outfile: 'dist/webview/main.js',
-	});
-	// Codicons as VS Code ships them (font + stylesheet), served from dist/webview: the only local
-	// resource root the webview may load from.
-	mkdirSync('dist/webview', { recursive: true });
-	for (const file of ['codicon.css', 'codicon.ttf']) {
-		copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
-	}
+// The inspector webview: main.js plus the main.css its `import './styles.css'` produces.
+builds.push({
+	bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
+	logLevel: 'warning', entryPoints: ['media/main.ts'], outfile: 'dist/webview/main.js',
+});
+// Codicons as VS Code ships them (font + stylesheet), served from dist/webview: the only local
+// resource root the webview may load from.
+mkdirSync('dist/webview', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) {
+	copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/${file}`);
 }
 
 if (watch) {

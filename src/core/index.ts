@@ -1,5 +1,6 @@
 // The engine's public surface, shared by the CLI, the VS Code layer, tests and benchmarks.
 export * from './capture';
+export * from './events';
 export * from './certs';
 export * from './discovery';
 export * from './inspector';

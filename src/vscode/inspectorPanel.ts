@@ -7,6 +7,7 @@ import type { ExchangeId } from '../shared/exchange';
 import { toFetch } from '../shared/fetchSnippet';
 import { MessageHandler, type HostApi, type SessionInfo, type WebviewApi, type WebviewDescription } from '../shared/protocol';
 import { trustCheckView, type TrustFixResult, type TrustReportView } from '../shared/trust';
+import { DisposableStore } from '../core/events';
 import { Command } from './contributions';
 import { loadEngine } from './engine';
 import type { ProxyController, ProxyState } from './proxyController';
@@ -57,7 +58,7 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 	private panel: InspectorPanel | undefined;
 	private readonly handledEmitter = new vscode.EventEmitter<HandledRequest>();
 	readonly onDidHandleRequest = this.handledEmitter.event;
-	private readonly disposables: vscode.Disposable[] = [];
+	private readonly disposables = new DisposableStore();
 
 	constructor(
 		private readonly controller: ProxyController,
@@ -65,7 +66,7 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 		private readonly logger: Logger,
 		private readonly trust: TrustDoctor,
 	) {
-		this.disposables.push(this.handledEmitter, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
+		this.disposables.add(this.handledEmitter, vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
 			deserializeWebviewPanel: async (panel) => {
 				// The webview restores its own filter, selection and scroll from getState().
 				this.adopt(panel);
@@ -133,7 +134,7 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 
 	dispose(): void {
 		this.panel?.dispose();
-		for (const d of this.disposables) { d.dispose(); }
+		this.disposables.dispose();
 	}
 
 	private adopt(webviewPanel: vscode.WebviewPanel): void {
@@ -163,7 +164,7 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
 class InspectorPanel implements vscode.Disposable {
 	private readonly handler: MessageHandler<HostApi, WebviewApi>;
 	private readonly feed: RowFeed;
-	private readonly disposables: vscode.Disposable[] = [];
+	private readonly disposables = new DisposableStore();
 	private readyFlag = false;
 	private readyWaiters: Array<() => void> = [];
 	private disposed = false;
@@ -183,7 +184,7 @@ class InspectorPanel implements vscode.Disposable {
 		);
 		this.feed = new (loadEngine().RowFeed)((event) => { if (this.readyFlag) { this.handler.sendEvent('rows', event); } });
 		this.registerHandlers();
-		this.disposables.push(
+		this.disposables.add(
 			panel.webview.onDidReceiveMessage((message) => { void this.handler.handleMessage(message); }),
 			panel.onDidChangeViewState(() => {
 				// Hidden without retainContextWhenHidden means the webview is gone; it sends `ready` again when shown.
@@ -222,7 +223,7 @@ class InspectorPanel implements vscode.Disposable {
 		this.disposed = true;
 		this.notReady();
 		this.feed.dispose();
-		for (const d of this.disposables) { d.dispose(); }
+		this.disposables.dispose();
 		this.panel.dispose();
 	}
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { HostCheckRefusal } from '../core/devServers/hostCheck';
 import { watchHostChecks } from '../core/devServers/hostCheckWatch';
 import type { WebpackSocketBypass } from '../core/devServers/webpackSocket';
+import { DisposableStore } from '../core/events';
 import { watchWebpackSocket } from '../core/devServers/webpackSocketWatch';
 import type { Logger } from '../core/logger';
 import type { ProxySession } from '../core/session';
@@ -33,7 +34,7 @@ export class ProxyController implements vscode.Disposable {
 	/** Fires once per session and refused name: the dev server's host check refused the name the browser used. */
 	readonly onDidDetectHostCheck = this.hostCheckEmitter.event;
 	/** What watches the running session's traffic for dev-server trouble. */
-	private watches: vscode.Disposable[] = [];
+	private readonly watches = new DisposableStore();
 
 	constructor(
 		private readonly logger: Logger,
@@ -75,10 +76,10 @@ export class ProxyController implements vscode.Disposable {
 				});
 				this.logger.info(`Proxy running: ${session.url} -> ${session.proxy.target.origin}`);
 				if (session.store) {
-					this.watches = [
+					this.watches.add(
 						watchWebpackSocket(session.store, { onBypass: (bypass) => this.bypassEmitter.fire({ session, bypass }) }),
 						watchHostChecks(session.store, { onRefusal: (refusal) => this.hostCheckEmitter.fire({ session, refusal }) }),
-					];
+					);
 				}
 				this.set({ kind: 'running', session, target });
 				return session;
@@ -99,15 +100,19 @@ export class ProxyController implements vscode.Disposable {
 		});
 	}
 
+	/**
+	 * Releases the events. The session is not stopped here (dispose cannot wait): deactivate() awaits
+	 * {@link stop}, so the port is free when VS Code lets the extension host go.
+	 */
 	dispose(): void {
-		void this.stop();
+		this.watches.dispose();
 		this.emitter.dispose();
 		this.bypassEmitter.dispose();
 		this.hostCheckEmitter.dispose();
 	}
 
 	private async stopNow(): Promise<void> {
-		for (const watch of this.watches.splice(0)) { watch.dispose(); }
+		this.watches.clear();
 		const session = this.session;
 		if (!session) { return; }
 		try {

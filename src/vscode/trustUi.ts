@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type * as Engine from '../core';
 import type { StoredCa } from '../core/certs';
+import { DisposableStore } from '../core/events';
 import type { Logger } from '../core/logger';
 import type { CaIdentity, DoctorCheck, TrustAction, TrustChange, TrustPlan, TrustReport, TrustStore } from '../core/trust';
 import { caLocation, readSettings } from './config';
@@ -62,7 +63,7 @@ export interface TrustOutcome {
 export class TrustUi implements vscode.Disposable {
 	readonly options: TrustUiOptions = {};
 	hooks: TrustUiHooks;
-	private readonly disposables: vscode.Disposable[] = [];
+	private readonly disposables = new DisposableStore();
 	/** The latest checkup's results: what fixCheck looks a check id up in. */
 	private lastChecks: DoctorCheck[] = [];
 	/** When "Trust Local CA…" last changed a store: handshakes that failed before are history, not evidence. */
@@ -78,7 +79,7 @@ export class TrustUi implements vscode.Disposable {
 		collection.description = new vscode.MarkdownString('TLS Lens sets `NODE_EXTRA_CA_CERTS` to its local CA so that Node (`fetch`, `https`) in this terminal trusts `https://localhost` through the proxy. **TLS Lens: Remove CA Trust** removes it.');
 		// Node's debugger: js-debug resolves 'node' launch configs as 'pwa-node'; both are covered.
 		const provider: vscode.DebugConfigurationProvider = { resolveDebugConfiguration: (_folder, config) => this.resolveNodeDebugConfiguration(config) };
-		this.disposables.push(
+		this.disposables.add(
 			vscode.debug.registerDebugConfigurationProvider('node', provider),
 			vscode.debug.registerDebugConfigurationProvider('pwa-node', provider),
 		);
@@ -257,7 +258,7 @@ export class TrustUi implements vscode.Disposable {
 	}
 
 	dispose(): void {
-		this.disposables.forEach((d) => d.dispose());
+		this.disposables.dispose();
 	}
 
 	private async trustRemote(remote: string, stored: StoredCa, ca: CaIdentity): Promise<TrustOutcome> {

@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../logger';
 import { CaptureEntry, Queued, STRING_COST, type EntryHost } from './captureEntry';
 import { EntryList } from './entryList';
 import { EntryRecorder } from './entryRecorder';
-import { Emitter, type Event } from './events';
+import { Emitter, type Event } from '../events';
 import { PAGE_SIZE } from '../memory/pagePool';
 import { SlabLog } from './slabLog';
 import { TimingTable } from './timingTable';

@@ -1,6 +1,6 @@
 import { decodeBody } from '../inspector/bodyDecoding';
 import type { CaptureStore } from '../capture/captureStore';
-import type { Disposable } from '../capture/events';
+import type { Disposable } from '../events';
 import type { Exchange } from '../../shared/exchange';
 import { headerValue } from '../../shared/summary';
 import { detectHostCheck, type HostCheckRefusal } from './hostCheck';

@@ -1,5 +1,5 @@
 import type { CaptureChange, CaptureStore } from '../capture/captureStore';
-import type { Disposable } from '../capture/events';
+import type { Disposable } from '../events';
 import { ROWS_CHUNK, ROWS_FIRST_CHUNK, type RowsEvent } from '../../shared/protocol';
 import { summarize, type ExchangeSummary } from '../../shared/summary';
 

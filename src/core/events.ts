@@ -1,3 +1,4 @@
+// Events and disposables shaped like VS Code's, for the engine that must not import `vscode`.
 /** Something that holds a resource until `dispose()` is called. Shaped like `vscode.Disposable`. */
 export interface Disposable {
 	dispose(): void;
@@ -58,4 +59,50 @@ export class Emitter<T> {
 		this.disposed = true;
 		this.listeners = [];
 	}
+}
+
+/**
+ * Owns disposables and disposes them together, newest first (as vscode-hexeditor's and
+ * vscode-js-debug's DisposableStore): what is added after `dispose()` is disposed at once, so nothing
+ * outlives its owner. One that throws does not keep the others from being disposed; its error is
+ * thrown afterwards.
+ */
+export class DisposableStore implements Disposable {
+	private items: Disposable[] = [];
+	private disposed = false;
+
+	/** Takes ownership of `items`; returns the first, for `const x = store.add(new X())`. */
+	add<T extends Disposable>(...items: [T, ...Disposable[]]): T {
+		if (this.disposed) {
+			disposeAll(items);
+		} else {
+			this.items.push(...items);
+		}
+		return items[0];
+	}
+
+	/** Disposes what it holds now and stays usable (for owners that hold a set per session). */
+	clear(): void {
+		const items = this.items;
+		this.items = [];
+		disposeAll(items);
+	}
+
+	dispose(): void {
+		this.disposed = true;
+		this.clear();
+	}
+}
+
+function disposeAll(items: readonly Disposable[]): void {
+	const errors: unknown[] = [];
+	for (let i = items.length - 1; i >= 0; i--) {
+		try {
+			items[i].dispose();
+		} catch (error) {
+			errors.push(error);
+		}
+	}
+	if (errors.length === 1) throw errors[0];
+	if (errors.length > 1) throw new AggregateError(errors, `${errors.length} disposables failed`);
 }
