@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CertError, defaultCaDir, mkcertCaRoot, openCa, parseTarget, type StoredCa } from './core';
 import { runProxy, type ProxyFlags } from './cliProxy';
+import { SETTINGS } from './shared/settings';
 
 const USAGE = `Usage:
   tls-lens --target PORT|URL [options] run the HTTPS proxy in front of a dev server (long form: tls-lens proxy ...)
@@ -13,7 +14,7 @@ const USAGE = `Usage:
 
 Proxy options:
   --target T        dev server: a port (5173), host:port or URL (http://127.0.0.1:5173; https:// re-encrypts)
-  --port N          HTTPS port to listen on (default 8443; 0 picks a free one)
+  --port N          HTTPS port to listen on (default ${SETTINGS.port.default}; 0 picks a free one)
   --host H          address to listen on (default: 127.0.0.1 and ::1); repeatable
   --har FILE        write the captured traffic as HAR 1.2 to FILE on exit (SIGINT/SIGTERM)
   --no-capture      do not record traffic
@@ -80,7 +81,7 @@ async function main(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writ
 async function proxyCommand(args: string[], values: Values, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
 	if (args.length) { throw new UsageError(`unexpected argument "${args[0]}"`); }
 	if (values.target === undefined || values.target === '') { throw new UsageError('--target is required (a port such as 5173, or a URL)'); }
-	const port = values.port === undefined ? 8443 : Number(values.port);
+	const port = values.port === undefined ? SETTINGS.port.default : Number(values.port);
 	if (!Number.isInteger(port) || port < 0 || port > 65535) { throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}"`); }
 	if (values.mkcert && values['ca-dir']) { throw new UsageError('--mkcert and --ca-dir cannot be combined'); }
 	if (values.har !== undefined && values['no-capture']) { throw new UsageError('--har needs capture: drop --no-capture'); }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { mkcertCaRoot } from '../core/certs/locations';
+import { SETTINGS, type SettingKey, type SettingValue } from '../shared/settings';
 import { SECTION } from './contributions';
 
 /** The `tlsLens.*` settings, typed. Read through `readSettings` only. */
@@ -22,29 +23,27 @@ export interface Settings {
 
 export function readSettings(): Settings {
 	const config = vscode.workspace.getConfiguration(SECTION);
+	const get = <K extends SettingKey>(key: K): SettingValue<K> => config.get<SettingValue<K>>(key, SETTINGS[key].default as SettingValue<K>);
 	return {
-		target: config.get<string>('target', '').trim(),
-		port: config.get<number>('port', 8443),
-		listenHost: config.get<string[]>('listenHost', []),
-		autoStart: config.get<boolean>('autoStart', false),
-		extraHostnames: config.get<string[]>('extraHostnames', []),
-		keepHsts: config.get<boolean>('keepHsts', false),
-		rewriteHost: config.get<boolean>('rewriteHost', false),
-		rewriteRedirects: config.get<boolean>('rewriteRedirects', true),
-		upstreamTlsVerify: config.get<boolean>('upstreamTlsVerify', true),
-		captureEnabled: config.get<boolean>('capture.enabled', true),
-		bodyLimit: config.get<number>('capture.bodyLimit', 1024 * 1024),
-		budget: config.get<number>('capture.budget', 64 * 1024 * 1024),
-		caDirectory: config.get<string>('caDirectory', '').trim(),
-		useMkcertCaRoot: config.get<boolean>('useMkcertCaRoot', false),
+		target: get('target').trim(),
+		port: get('port'),
+		listenHost: get('listenHost'),
+		autoStart: get('autoStart'),
+		extraHostnames: get('extraHostnames'),
+		keepHsts: get('keepHsts'),
+		rewriteHost: get('rewriteHost'),
+		rewriteRedirects: get('rewriteRedirects'),
+		upstreamTlsVerify: get('upstreamTlsVerify'),
+		captureEnabled: get('capture.enabled'),
+		bodyLimit: get('capture.bodyLimit'),
+		budget: get('capture.budget'),
+		caDirectory: get('caDirectory').trim(),
+		useMkcertCaRoot: get('useMkcertCaRoot'),
 	};
 }
 
-/** Settings that change what a running proxy does; changing one restarts it. (autoStart does not.) */
-export const RESTART_SETTINGS = [
-	'target', 'port', 'listenHost', 'extraHostnames', 'keepHsts', 'rewriteHost', 'rewriteRedirects', 'upstreamTlsVerify',
-	'capture.enabled', 'capture.bodyLimit', 'capture.budget', 'caDirectory', 'useMkcertCaRoot',
-].map((key) => `${SECTION}.${key}`);
+/** Settings that change what a running proxy does; changing one restarts it (see SettingSpec.restarts). */
+export const RESTART_SETTINGS = (Object.keys(SETTINGS) as SettingKey[]).filter((key) => SETTINGS[key].restarts).map((key) => `${SECTION}.${key}`);
 
 /** Where the CA lives for these settings: mkcert's CAROOT, the configured directory, or global storage. */
 export function caLocation(settings: Settings, globalStorage: vscode.Uri): { dir: string; create: boolean } {

@@ -1,3 +1,4 @@
+import { SETTINGS } from '../../shared/settings';
 import type { Exchange, ExchangeId } from '../../shared/exchange';
 import { silentLogger, type Logger } from '../logger';
 import { CaptureEntry, Queued, STRING_COST, type EntryHost } from './captureEntry';
@@ -137,8 +138,8 @@ export class CaptureStore implements CaptureSink {
 	readonly onDidChange: Event<CaptureChange>;
 
 	constructor(options: CaptureStoreOptions = {}) {
-		this.bodyLimit = Math.max(0, Math.floor(options.bodyLimit ?? MiB));
-		this.budgetBytes = Math.max(0, Math.floor(options.budgetBytes ?? 64 * MiB));
+		this.bodyLimit = Math.max(0, Math.floor(options.bodyLimit ?? SETTINGS['capture.bodyLimit'].default));
+		this.budgetBytes = Math.max(0, Math.floor(options.budgetBytes ?? SETTINGS['capture.budget'].default));
 		this.batchIntervalMs = Math.max(0, options.batchIntervalMs ?? 100);
 		this.logger = options.logger ?? silentLogger;
 		this.log = new SlabLog(slabSizeFor(this.budgetBytes));

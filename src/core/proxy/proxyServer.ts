@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { CertificateAuthority, LeafIssuer } from '../certs';
 import { SERVER_TLS_OPTIONS } from '../certs/tlsPolicy';
 import type { CaptureSink } from '../capture/types';
+import { SETTINGS } from '../../shared/settings';
 import { silentLogger, type Logger } from '../logger';
 import type { ProxyContext } from './context';
 import { Http1Connections } from './http1Connection';
@@ -66,8 +67,8 @@ export interface ProxyAddress {
 	readonly urls: string[];
 }
 
-const DEFAULT_PORT = 8443;
-const DEFAULT_CAPTURE_BODY_LIMIT = 1024 * 1024;
+const DEFAULT_PORT = SETTINGS.port.default;
+const DEFAULT_CAPTURE_BODY_LIMIT = SETTINGS['capture.bodyLimit'].default;
 
 /** Default {@link ProxyOptions.connectTimeoutMs}: a dev server that has not accepted by then is stuck (504). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
