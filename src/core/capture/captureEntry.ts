@@ -1,7 +1,7 @@
 import type { BodyInfo, CapturedResponse, Exchange, ExchangeId, ExchangeState, RawHeaders, RewrittenHeader, TlsDetails, WebSocketMessage } from '../../shared/exchange';
 import { BodyRecord } from './bodyRecord';
 import type { BodySide } from './captureStore';
-import { openHead, writeHead, writeHeadText } from './headBlob';
+import { HEADER_COST, HeadRecord, STRING_COST } from './headRecord';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
 import type { ChunkHolder } from '../memory/chunkHolder';
@@ -11,8 +11,6 @@ import type { CapturedRequestInit } from './types';
 // 20 / V8 11 with the heap test in test/unit/capture/captureStore.test.ts and bench/capture.bench.mjs:
 // a header pair kept as strings (pair array + two strings); a string; a WebSocket message object with
 // its payload Buffer (object + backing store header). The record itself is RECORD_COST in captureStore.ts.
-export const HEADER_COST = 96;
-export const STRING_COST = 32;
 export const MESSAGE_COST = 400;
 
 const EMPTY = Buffer.alloc(0);
@@ -55,20 +53,6 @@ export interface EntryHost {
 	/** Enforces the budget if the store is over it: the last step of every call that may grow it. */
 	settle(): void;
 	fault(where: string, error: unknown): void;
-}
-
-/** Estimated bytes of headers kept as strings, from the flat `[name, value, …]` array (one HEADER_COST a pair). */
-export function headersCost(raw: readonly string[]): number {
-	let bytes = STRING_COST + (raw.length >> 1) * HEADER_COST;
-	for (let i = 0; i < raw.length; i++) bytes += raw[i].length;
-	return bytes;
-}
-
-/** `strings[from…]` (flat `[name, value, …]`) as the model's pairs. */
-function headerPairs(strings: readonly string[], from: number): RawHeaders {
-	const pairs: RawHeaders = new Array((strings.length - from) >> 1);
-	for (let i = from; i + 1 < strings.length; i += 2) pairs[(i - from) >> 1] = [strings[i], strings[i + 1]];
-	return pairs;
 }
 
 /** The same string object for the common values, so that the record does not keep the parser's copy. */
@@ -153,15 +137,11 @@ export class CaptureEntry {
 	private readonly row: number;
 	private method = '';
 	private httpVersion = '';
-	/** Path, authority, then the flat headers: a slab record (location, bytes), or the strings themselves. */
-	private requestHead = -1;
-	private requestHeadBytes = 0;
-	private requestStrings: readonly string[] | undefined = undefined;
+	/** Path and authority, then the headers. */
+	private readonly requestHead = new HeadRecord();
 	private statusCode = 0;
-	/** Status message, then the flat headers, kept like the request's. */
-	private responseHead = -1;
-	private responseHeadBytes = 0;
-	private responseStrings: readonly string[] | undefined = undefined;
+	/** The reason phrase, then the headers. */
+	private readonly responseHead = new HeadRecord();
 	/** Response header values the proxy rewrote (rare: redirects to the dev server's own origin). */
 	private rewrites: HeaderRewrite[] | undefined = undefined;
 
@@ -218,19 +198,7 @@ export class CaptureEntry {
 	recordRequest(request: CapturedRequestInit): number {
 		this.method = internMethod(request.method);
 		this.httpVersion = internVersion(request.httpVersion);
-		const raw = request.rawHeaders;
-		if (this.kind !== 'websocket') {
-			const log = this.host.log;
-			let location = request.headText === undefined ? -1 : writeHeadText(log, request.authority, request.headText);
-			if (location < 0) location = writeHead(log, request.path, request.authority, raw);
-			if (location >= 0) {
-				this.requestHead = location;
-				this.requestHeadBytes = this.host.log.lastBytes;
-				return 0;
-			}
-		}
-		this.requestStrings = [request.path, request.authority, ...raw];
-		return 2 * STRING_COST + request.path.length + request.authority.length + headersCost(raw);
+		return this.requestHead.keep(this.host.log, this.kind !== 'websocket', request.path, request.authority, request.rawHeaders, request.headText);
 	}
 
 	// What the recorder forwards
@@ -272,22 +240,11 @@ export class CaptureEntry {
 		try {
 			const offset = this.offset();
 			this.host.timings.set(this.row, Timing.ResponseStart, offset);
-			// A second head (the proxy should not send one) replaces the first.
-			this.releaseResponseHead();
+			// A second head (the proxy should not send one) replaces the first, and its rewrites.
+			this.rewrites = undefined;
 			this.statusCode = statusCode;
-			let location = -1;
-			if (this.kind !== 'websocket') {
-				const log = this.host.log;
-				if (headText !== undefined) location = writeHeadText(log, undefined, headText);
-				if (location < 0) location = writeHead(log, statusMessage, undefined, rawHeaders);
-			}
-			if (location >= 0) {
-				this.responseHead = location;
-				this.responseHeadBytes = this.host.log.lastBytes;
-			} else {
-				this.responseStrings = [statusMessage, ...rawHeaders];
-				this.host.charge(this, STRING_COST + statusMessage.length + headersCost(rawHeaders));
-			}
+			const heapBytes = this.responseHead.keep(this.host.log, this.kind !== 'websocket', statusMessage, undefined, rawHeaders, headText);
+			if (heapBytes > 0) this.host.charge(this, heapBytes);
 			this.host.changed(this);
 			this.host.settle();
 		} catch (error) {
@@ -296,7 +253,7 @@ export class CaptureEntry {
 	}
 
 	responseHeaderRewritten(index: number, original: string, value: string): void {
-		if (!this.accepting || (this.responseHead < 0 && this.responseStrings === undefined)) return;
+		if (!this.accepting || !this.responseHead.kept) return;
 		try {
 			(this.rewrites ??= []).push({ index, original, value });
 			this.host.charge(this, HEADER_COST + 2 * STRING_COST + original.length + value.length);
@@ -410,8 +367,8 @@ export class CaptureEntry {
 	/** Moves this entry's slab records that are in slabs being emptied (see {@link SlabLog.beginCompaction}). */
 	relocate(): void {
 		const log = this.host.log;
-		if (this.requestHead >= 0 && log.isMoving(this.requestHead)) this.requestHead = log.move(this.requestHead, this.requestHeadBytes);
-		if (this.responseHead >= 0 && log.isMoving(this.responseHead)) this.responseHead = log.move(this.responseHead, this.responseHeadBytes);
+		this.requestHead.relocate(log);
+		this.responseHead.relocate(log);
 		this.bodies.request.relocate(log);
 		this.bodies.response.relocate(log);
 	}
@@ -425,10 +382,9 @@ export class CaptureEntry {
 		this.live = false;
 		this.generation++;
 		const log = this.host.log;
-		if (this.requestHead >= 0) log.release(this.requestHead, this.requestHeadBytes);
-		this.requestHead = -1;
-		this.requestStrings = undefined;
-		this.releaseResponseHead();
+		this.requestHead.release(log);
+		this.responseHead.release(log);
+		this.rewrites = undefined;
 		this.bodies.request.release(log);
 		this.bodies.response.release(log);
 		this.messages = undefined;
@@ -462,29 +418,21 @@ export class CaptureEntry {
 		const start = timings.get(row, Timing.Start);
 		const log = this.host.log;
 		let request: Exchange['request'];
-		if (this.kind !== 'tls-error') {
-			if (this.requestHead >= 0) {
-				const head = openHead(log, this.requestHead, this.requestHeadBytes, 2);
-				let headers: RawHeaders | undefined;
-				request = Object.freeze({
-					method: this.method, path: head.leading[0], authority: head.leading[1], httpVersion: this.httpVersion,
-					get headers() { return headers ??= head.headers(); },
-				});
-			} else {
-				const strings = this.requestStrings!;
-				request = Object.freeze({ method: this.method, path: strings[0], authority: strings[1], httpVersion: this.httpVersion, headers: headerPairs(strings, 2) });
-			}
+		const requestHead = this.kind === 'tls-error' ? undefined : this.requestHead.open(log, 2);
+		if (requestHead !== undefined) {
+			let headers: RawHeaders | undefined;
+			request = Object.freeze({
+				method: this.method, path: requestHead.leading[0], authority: requestHead.leading[1], httpVersion: this.httpVersion,
+				get headers() { return headers ??= requestHead.headers(); },
+			});
 		}
 		let response: CapturedResponse | undefined;
 		const rewrites = this.rewrites?.slice();
 		const rewritten = rewrites === undefined ? undefined : { rewritten: rewrittenOf(rewrites) };
-		if (this.responseHead >= 0) {
-			const head = openHead(log, this.responseHead, this.responseHeadBytes, 1);
+		const responseHead = this.responseHead.open(log, 1);
+		if (responseHead !== undefined) {
 			let headers: RawHeaders | undefined;
-			response = Object.freeze({ statusCode: this.statusCode, statusMessage: head.leading[0], get headers() { return headers ??= withRewrites(head.headers(), rewrites); }, ...rewritten });
-		} else if (this.responseStrings !== undefined) {
-			const strings = this.responseStrings;
-			response = Object.freeze({ statusCode: this.statusCode, statusMessage: strings[0], headers: withRewrites(headerPairs(strings, 1), rewrites), ...rewritten });
+			response = Object.freeze({ statusCode: this.statusCode, statusMessage: responseHead.leading[0], get headers() { return headers ??= withRewrites(responseHead.headers(), rewrites); }, ...rewritten });
 		}
 		return Object.freeze({
 			id: this.id,
@@ -516,13 +464,5 @@ export class CaptureEntry {
 		if (held > 0) this.host.charge(this, held);
 		this.host.changed(this);
 		this.host.settle();
-	}
-
-	private releaseResponseHead(): void {
-		if (this.responseHead >= 0) this.host.log.release(this.responseHead, this.responseHeadBytes);
-		this.responseHead = -1;
-		// Strings kept instead of a record were charged; a replacement head is charged again.
-		this.responseStrings = undefined;
-		this.rewrites = undefined;
 	}
 }

@@ -1,7 +1,8 @@
 import { SETTINGS } from '../../shared/settings';
 import type { Exchange, ExchangeId } from '../../shared/exchange';
 import { silentLogger, type Logger } from '../logger';
-import { CaptureEntry, Queued, STRING_COST, type EntryHost } from './captureEntry';
+import { CaptureEntry, Queued, type EntryHost } from './captureEntry';
+import { STRING_COST } from './headRecord';
 import { EntryList } from './entryList';
 import { EntryRecorder } from './entryRecorder';
 import { Emitter, type Event } from '../events';
