@@ -1,7 +1,8 @@
-import type { BodyInfo, CapturedResponse, Exchange, ExchangeId, ExchangeState, RawHeaders, RewrittenHeader, TlsDetails, WebSocketMessage } from '../../shared/exchange';
+import type { BodyInfo, Exchange, ExchangeId, ExchangeState, TlsDetails, WebSocketMessage } from '../../shared/exchange';
 import { BodyRecord } from './bodyRecord';
 import type { BodySide } from './captureStore';
 import { HEADER_COST, HeadRecord, STRING_COST } from './headRecord';
+import { buildSnapshot, type HeaderRewrite } from './snapshot';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
 import type { ChunkHolder } from '../memory/chunkHolder';
@@ -16,27 +17,6 @@ export const MESSAGE_COST = 400;
 const EMPTY = Buffer.alloc(0);
 /** What a released entry points at instead of its last exchange's TLS details. */
 const NO_TLS: TlsDetails = Object.freeze({});
-
-/** A response header value the proxy rewrote: which pair, what the dev server sent, what the client got. */
-interface HeaderRewrite {
-	readonly index: number;
-	readonly original: string;
-	readonly value: string;
-}
-
-/** `pairs` (fresh, the entry's to change) with the values the client got in place of rewritten ones. */
-function withRewrites(pairs: RawHeaders, rewrites: readonly HeaderRewrite[] | undefined): RawHeaders {
-	if (rewrites !== undefined) {
-		for (const { index, value } of rewrites) {
-			if (index < pairs.length) pairs[index] = [pairs[index][0], value];
-		}
-	}
-	return pairs;
-}
-
-function rewrittenOf(rewrites: readonly HeaderRewrite[]): RewrittenHeader[] {
-	return rewrites.map(({ index, original }) => ({ index, original }));
-}
 
 /** Where an entry is in the store's current (not yet delivered) batch. */
 export const enum Queued { No, Added, Updated }
@@ -79,7 +59,7 @@ function internVersion(version: string): string {
 }
 
 function bodyInfo(record: BodyRecord): BodyInfo {
-	return Object.freeze({ size: record.size, captured: record.captured, truncated: record.truncated });
+	return { size: record.size, captured: record.captured, truncated: record.truncated };
 }
 
 function optional(value: number): number | undefined {
@@ -101,13 +81,13 @@ function copyOf(payload: Buffer): Buffer {
  * One kept exchange. The proxy feeds it through an {@link EntryRecorder}; the recorder methods here are
  * the ones the recorder forwards to while the entry still holds that exchange.
  *
- * Everything is plain fields (small integers and shared strings), timings live in the store's
- * {@link TimingTable}, header blocks and small body chunks in its {@link SlabLog}: one heap object per
- * exchange, and the store reuses it for a later exchange once this one is gone, so that records are not
- * garbage either (a record that lives as long as the store's FIFO is promoted, traced and swept: ~0.3 µs
- * each, measured). The public {@link Exchange} is built only when someone reads it ({@link materialise});
- * while the exchange is in flight that object is kept and updated with every event, so readers holding it
- * see it change as before. Once finished nothing changes any more, and the entry lets go of it.
+ * Everything is plain fields (small integers and shared strings), a {@link HeadRecord} and a
+ * {@link BodyRecord} per side, timings in the store's {@link TimingTable}, header blocks and small body
+ * chunks in its {@link SlabLog}: a few heap objects per entry, and the store reuses the entry for a later
+ * exchange once this one is gone, so that records are not garbage either (a record that lives as long as
+ * the store's FIFO is promoted, traced and swept: ~0.3 µs each, measured). The public {@link Exchange}
+ * is a snapshot built only when someone reads it ({@link materialise}, snapshot.ts). What the entry is
+ * charged is the store's business: the entry reports bytes through {@link EntryHost.charge}.
  */
 export class CaptureEntry {
 	/** Changes whenever the entry lets go of an exchange: recorders of an earlier one go quiet. */
@@ -405,55 +385,35 @@ export class CaptureEntry {
 		return performance.now() - this.host.timings.get(this.row, Timing.Start);
 	}
 
-	/**
-	 * A new snapshot, frozen, sharing nothing the entry changes later. Headers kept in the log are split
-	 * out of their head (one string, decoded now) only when first read, by an own enumerable getter, which
-	 * spread, JSON and structured clone see like a plain field: a reader of a batch (the inspector's list,
-	 * a log line) mostly wants the request line and status, not some twenty header pairs per exchange
-	 * built and collected for nothing.
-	 */
+	/** A new snapshot (see {@link buildSnapshot}) of the entry's state now. */
 	private build(): Exchange {
 		const timings = this.host.timings;
 		const row = this.row;
-		const start = timings.get(row, Timing.Start);
 		const log = this.host.log;
-		let request: Exchange['request'];
-		const requestHead = this.kind === 'tls-error' ? undefined : this.requestHead.open(log, 2);
-		if (requestHead !== undefined) {
-			let headers: RawHeaders | undefined;
-			request = Object.freeze({
-				method: this.method, path: requestHead.leading[0], authority: requestHead.leading[1], httpVersion: this.httpVersion,
-				get headers() { return headers ??= requestHead.headers(); },
-			});
-		}
-		let response: CapturedResponse | undefined;
-		const rewrites = this.rewrites?.slice();
-		const rewritten = rewrites === undefined ? undefined : { rewritten: rewrittenOf(rewrites) };
-		const responseHead = this.responseHead.open(log, 1);
-		if (responseHead !== undefined) {
-			let headers: RawHeaders | undefined;
-			response = Object.freeze({ statusCode: this.statusCode, statusMessage: responseHead.leading[0], get headers() { return headers ??= withRewrites(responseHead.headers(), rewrites); }, ...rewritten });
-		}
-		return Object.freeze({
+		return buildSnapshot({
 			id: this.id,
 			kind: this.kind,
 			state: this.state,
 			client: this.client,
 			tls: this.tls,
-			timings: Object.freeze({
-				startTime: performance.timeOrigin + start,
+			method: this.method,
+			httpVersion: this.httpVersion,
+			requestHead: this.kind === 'tls-error' ? undefined : this.requestHead.open(log, 2),
+			statusCode: this.statusCode,
+			responseHead: this.responseHead.open(log, 1),
+			rewrites: this.rewrites?.slice(),
+			timings: {
+				startTime: performance.timeOrigin + timings.get(row, Timing.Start),
 				upstreamConnect: optional(timings.get(row, Timing.UpstreamConnect)),
 				requestSent: optional(timings.get(row, Timing.RequestSent)),
 				responseStart: optional(timings.get(row, Timing.ResponseStart)),
 				end: optional(timings.get(row, Timing.End)),
-			}),
-			request,
-			response,
+			},
 			requestBody: bodyInfo(this.bodies.request),
 			responseBody: bodyInfo(this.bodies.response),
 			error: this.error,
-			messages: this.messages === undefined ? undefined : Object.freeze(this.messages.slice()),
-			...(this.note !== undefined ? { note: this.note } : {}),
+			messages: this.messages,
+			note: this.note,
 		});
 	}
 
