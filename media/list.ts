@@ -3,19 +3,13 @@
 import type { ExchangeSummary } from '../src/shared/summary';
 import { formatBytes, formatDuration, visibleLine } from '../src/shared/summary';
 import { h } from './dom';
+import type { Row } from './rowModel';
+import { perf } from './telemetry';
 
 export const ROW_HEIGHT = 22;
 
-/** How long the last render and filter took (ms): read by the performance test, costs nothing else. */
-export const perf = { render: 0, filter: 0 };
-(globalThis as { tlsLensPerf?: typeof perf }).tlsLensPerf = perf;
 const OVERSCAN = 8;
 
-/** A summary as the webview keeps it: `version` changes whenever the host sends a newer summary. */
-export interface Row {
-	s: ExchangeSummary;
-	version: number;
-}
 
 interface Column {
 	readonly key: string;
@@ -103,7 +97,7 @@ export class VirtualList {
 	private readonly spacer: HTMLDivElement;
 	private readonly jump: HTMLButtonElement;
 	private readonly pool: RowElement[] = [];
-	private view: Row[] = [];
+	private view: readonly Row[] = [];
 	private selectedId: number | undefined;
 	private frame = 0;
 	/** Follow the tail: stays true while the user is at the bottom. */
@@ -136,7 +130,7 @@ export class VirtualList {
 	}
 
 	/** Replaces the rows shown (already filtered); keeps the scroll position unless following. */
-	setView(view: Row[]): void {
+	setView(view: readonly Row[]): void {
 		this.view = view;
 		this.spacer.style.height = `${view.length * ROW_HEIGHT}px`;
 		this.viewport.setAttribute('aria-rowcount', String(view.length + 1));

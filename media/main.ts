@@ -2,11 +2,13 @@
 // Captured data is untrusted: it is rendered with textContent only (see dom.ts), images only as blob:
 // URLs after a click, and nothing captured ever becomes a link.
 import './styles.css';
-import { matches, parseFilter, type ParsedFilter } from '../src/shared/filter';
+import { parseFilter } from '../src/shared/filter';
 import { MessageHandler, type HostApi, type InspectorView, type RowsEvent, type SessionInfo, type WebviewApi as InspectorWebviewApi } from '../src/shared/protocol';
 import { DetailsPane, type TabId } from './details';
 import { button, clear, h, icon, primaryButton } from './dom';
-import { perf, VirtualList, type Row } from './list';
+import { VirtualList } from './list';
+import { RowModel } from './rowModel';
+import { perf, rowsShown } from './telemetry';
 import { TrustView } from './trust';
 
 /** What survives hide/show and window reloads (vscode.setState). */
@@ -33,16 +35,10 @@ window.addEventListener('message', (event: MessageEvent) => {
 
 // #region state
 
-const rows = new Map<number, Row>();
-let order: Row[] = [];
-let view: Row[] = [];
-let filter: ParsedFilter = parseFilter(saved.filter);
+const model = new RowModel(parseFilter(saved.filter));
 let session: SessionInfo = { state: 'stopped', capturing: true, paused: false, generation: 0 };
-let generation = -1;
 let selected: number | undefined = saved.selected;
 let restoredScroll = false;
-let firstRender = false;
-let completeRender = false;
 
 let saveTimer = 0;
 function save(): void {
@@ -143,21 +139,15 @@ app.append(toolbar, banner, main);
 
 function applyFilter(): void {
 	const started = performance.now();
-	if (filter.terms.length === 0) {
-		view = order.slice();
-	} else {
-		view = [];
-		for (let i = 0; i < order.length; i++) {
-			if (matches(filter, order[i].s)) view.push(order[i]);
-		}
-	}
+	model.refilter();
 	perf.filter = performance.now() - started;
-	list.setView(view);
-	updateChrome();
+	showRows();
 }
 
-function updateChrome(): void {
-	count.textContent = filter.terms.length > 0 ? `${view.length.toLocaleString()} / ${order.length.toLocaleString()}` : `${order.length.toLocaleString()} requests`;
+function showRows(): void {
+	list.setView(model.view);
+	const { order, view } = model;
+	count.textContent = model.filter.terms.length > 0 ? `${view.length.toLocaleString()} / ${order.length.toLocaleString()}` : `${order.length.toLocaleString()} requests`;
 	document.body.dataset.rows = String(order.length);
 	document.body.dataset.view = String(view.length);
 	renderEmpty();
@@ -165,11 +155,11 @@ function updateChrome(): void {
 
 function renderEmpty(): void {
 	clear(empty);
-	const show = view.length === 0;
+	const show = model.view.length === 0;
 	empty.hidden = !show;
 	list.element.classList.toggle('hidden', show);
 	if (!show) return;
-	if (order.length > 0) {
+	if (model.order.length > 0) {
 		empty.append(icon('filter'), h('p', { text: 'No requests match the filter.' }), primaryButton('Clear filter', () => setFilter('')));
 		return;
 	}
@@ -207,7 +197,7 @@ function renderSession(): void {
 	pauseButton.replaceChildren(icon(session.paused ? 'debug-start' : 'debug-pause'));
 	let text: string | undefined;
 	if (session.paused) text = 'Capture is paused: new requests are forwarded but not recorded.';
-	else if (session.state !== 'running' && order.length > 0) text = 'The proxy stopped: these rows are what it captured; their details are gone with it.';
+	else if (session.state !== 'running' && model.order.length > 0) text = 'The proxy stopped: these rows are what it captured; their details are gone with it.';
 	banner.hidden = text === undefined;
 	if (text) banner.append(icon(session.paused ? 'debug-pause' : 'info'), ' ' + text);
 	renderEmpty();
@@ -294,72 +284,17 @@ function selectedChanged(): void {
 // #region host messages
 
 function onRows(event: RowsEvent): void {
-	if (event.reset) {
-		rows.clear();
-		order = [];
-		if (generation !== -1 && event.generation !== generation && selected !== undefined) {
-			// A new proxy session: the old selection's id means nothing now.
-			select(undefined, false);
-		}
-		generation = event.generation;
-		saved.generation = generation;
-	} else if (event.generation !== generation) {
-		return;
-	}
-	let rebuild = event.reset;
-	let touchedSelected = false;
-	if (event.older) {
-		// The rest of a reset: rows older than those we have.
-		const older: Row[] = [];
-		for (const s of event.added) {
-			if (rows.has(s.id)) continue;
-			const row: Row = { s, version: 0 };
-			rows.set(s.id, row);
-			older.push(row);
-		}
-		order = older.concat(order);
-		rebuild = true;
-	}
-	for (const s of event.older ? [] : event.added) {
-		const existing = rows.get(s.id);
-		if (existing) {
-			const was = matches(filter, existing.s);
-			existing.s = s;
-			existing.version++;
-			if (was !== matches(filter, s)) rebuild = true;
-			if (s.id === selected) touchedSelected = true;
-			continue;
-		}
-		const row: Row = { s, version: 0 };
-		rows.set(s.id, row);
-		order.push(row);
-		if (!rebuild && (filter.terms.length === 0 || matches(filter, s))) view.push(row);
-	}
-	for (const s of event.updated) {
-		const row = rows.get(s.id);
-		if (!row) continue;
-		const was = filter.terms.length === 0 || matches(filter, row.s);
-		row.s = s;
-		row.version++;
-		if (filter.terms.length > 0 && was !== matches(filter, s)) rebuild = true;
-		if (s.id === selected) touchedSelected = true;
-	}
-	if (event.removed.length > 0) {
-		for (const id of event.removed) rows.delete(id);
-		order = order.filter((r) => rows.has(r.s.id));
-		rebuild = true;
-	}
-	if (rebuild) {
-		applyFilter();
-	} else {
-		list.setView(view);
-		updateChrome();
-	}
+	const applied = model.apply(event, selected);
+	if (!applied.accepted) return;
+	// A new proxy session: the old selection's id means nothing now.
+	if (applied.newSession && selected !== undefined) select(undefined, false);
+	saved.generation = model.generation;
+	showRows();
 	if (event.complete && !restoredScroll) {
 		restoredScroll = true;
 		if (!saved.following) list.scrollTo(saved.scrollTop);
 		if (selected !== undefined) {
-			if (rows.has(selected)) {
+			if (model.has(selected)) {
 				list.setSelected(selected, false);
 				main.classList.add('with-details');
 				void loadDetails(selected, saved.tab);
@@ -368,24 +303,8 @@ function onRows(event: RowsEvent): void {
 			}
 		}
 	}
-	if (!firstRender) {
-		firstRender = true;
-		list.renderNow();
-		// For the performance test: when the first rows were on screen (ms since the webview started).
-		requestAnimationFrame(() => {
-			document.body.dataset.firstRowsMs = performance.now().toFixed(1);
-			document.body.dataset.firstRowsAt = String(Date.now());
-		});
-	}
-	if (event.complete && !completeRender) {
-		completeRender = true;
-		list.renderNow();
-		requestAnimationFrame(() => {
-			document.body.dataset.allRowsMs = performance.now().toFixed(1);
-			document.body.dataset.allRowsAt = String(Date.now());
-		});
-	}
-	if (touchedSelected) selectedChanged();
+	rowsShown(event.complete, () => list.renderNow());
+	if (applied.touchedSelected) selectedChanged();
 }
 
 handler.onEvent('rows', onRows);
@@ -403,11 +322,11 @@ handler.onEvent('focusFilter', ({ text }) => {
 	filterInput.select();
 });
 handler.onRequest('describe', () => ({
-	rows: order.length,
-	view: view.length,
+	rows: model.order.length,
+	view: model.view.length,
 	filter: filterInput.value,
 	...(selected !== undefined ? { selected } : {}),
-	lastIds: view.slice(-50).map((r) => r.s.id),
+	lastIds: model.view.slice(-50).map((r) => r.s.id),
 	tab: details.currentTab,
 	following: list.following,
 	mainView: currentView,
@@ -446,7 +365,8 @@ let filterFrame = 0;
 function onFilterInput(): void {
 	saved.filter = filterInput.value;
 	save();
-	filter = parseFilter(filterInput.value);
+	const filter = parseFilter(filterInput.value);
+	model.setFilter(filter);
 	filterHint.textContent = filter.errors.join('; ');
 	filterInput.classList.toggle('invalid', filter.errors.length > 0);
 	// One recomputation per frame however fast the user types.
@@ -489,8 +409,8 @@ void handler.sendRequest('ready', {}).then(({ session: s, platform }) => {
 	document.body.dataset.ready = 'true';
 	renderSession();
 	if (saved.following) list.scrollToEnd();
-	if (filter.errors.length > 0) filterHint.textContent = filter.errors.join('; ');
+	if (model.filter.errors.length > 0) filterHint.textContent = model.filter.errors.join('; ');
 	if (saved.view === 'trust') setView('trust', false);
 });
 renderSession();
-updateChrome();
+showRows();
