@@ -11,6 +11,7 @@ import { caLocation, readSettings } from './config';
 import { SECTION } from './contributions';
 import { loadEngine } from './engine';
 import type { ProxyController } from './proxyController';
+import { TRUST_GROUPS } from '../shared/trust';
 import { placeWorkbench } from './workbench';
 
 type TrustEngine = typeof Engine.trust;
@@ -168,7 +169,7 @@ export class TrustUi implements vscode.Disposable {
 		const { checks, ca } = await this.checkup();
 		const picked = await this.hooks.showDoctor(checks);
 		if (picked === 'report') {
-			await this.hooks.showMarkdown(doctorReport(checks, ca));
+			await this.hooks.showMarkdown(loadEngine().trust.doctorReport(checks, ca));
 		} else if (picked?.fix) {
 			await this.applyFix(picked);
 		}
@@ -223,13 +224,13 @@ export class TrustUi implements vscode.Disposable {
 				await this.trust(fix.arg);
 				return;
 			case 'nss.installCertutil':
-				this.hooks.openTerminal('TLS Lens: install certutil', fix.arg!);
+				this.hooks.openTerminal('TLS Lens: install certutil', fix.arg);
 				return;
 			case 'nss.createChromiumDb': {
 				const env = trust.systemEnvironment();
 				const command = ['certutil', '-N', '-d', `sql:${fix.arg}`, '--empty-password'];
 				if (!await this.hooks.consent([{ storeId: `nss:${fix.arg}`, storeLabel: `New Chromium database ${fix.arg}`, action: 'install', commands: [{ argv: command, privilege: 'direct', purpose: 'create the empty database Chromium would create on its first start' }] }], 'install', [])) { return; }
-				await trust.createNssDatabase(env, fix.arg!);
+				await trust.createNssDatabase(env, fix.arg);
 				await this.trust(`nss:${fix.arg}`);
 				return;
 			}
@@ -246,7 +247,7 @@ export class TrustUi implements vscode.Disposable {
 			case 'firefox.enterpriseRoots': {
 				const line = 'user_pref("security.enterprise_roots.enabled", true);';
 				if (!await this.hooks.consent([], 'install', [`Append ${line} to ${fix.arg}/user.js (takes effect when Firefox restarts)`])) { return; }
-				await trust.enableFirefoxEnterpriseRoots(fix.arg!);
+				await trust.enableFirefoxEnterpriseRoots(fix.arg);
 				return;
 			}
 			case 'node.extraCaCerts': {
@@ -265,9 +266,9 @@ export class TrustUi implements vscode.Disposable {
 		const choice = await this.hooks.chooseRemote(remote, ca);
 		if (choice === 'save') {
 			await this.hooks.saveCertificateLocally(stored.ca.certPem);
-			await this.hooks.showMarkdown(localInstructions(ca, remote));
+			await this.hooks.showMarkdown(loadEngine().trust.localInstructions(ca, remote));
 		} else if (choice === 'instructions') {
-			await this.hooks.showMarkdown(localInstructions(ca, remote));
+			await this.hooks.showMarkdown(loadEngine().trust.localInstructions(ca, remote));
 		} else if (choice === 'node') {
 			// The choice is the consent: the variable only affects Node started in this window's terminals.
 			await this.setNodeEnv(ca);
@@ -371,69 +372,6 @@ async function updateEverywhere(config: vscode.WorkspaceConfiguration, key: stri
 }
 
 const LEVEL_ICON = { ok: '$(pass)', info: '$(info)', warn: '$(warning)', error: '$(error)' } as const;
-const LEVEL_MARK = { ok: '✅', info: 'ℹ️', warn: '⚠️', error: '❌' } as const;
-const GROUP_TITLE = { stores: 'Trust stores', certificates: 'Certificates', traps: 'Traps' } as const;
-
-/** The doctor's results as a markdown report. */
-export function doctorReport(checks: readonly DoctorCheck[], ca: CaIdentity): string {
-	const lines = ['# TLS Lens Trust Doctor', '', `CA: ${ca.commonName}, SHA-256 \`${ca.fingerprint256}\`, file \`${ca.certPath}\``, ''];
-	for (const group of ['stores', 'certificates', 'traps'] as const) {
-		const inGroup = checks.filter((c) => c.group === group);
-		if (!inGroup.length) { continue; }
-		lines.push(`## ${GROUP_TITLE[group]}`, '');
-		for (const check of inGroup) {
-			lines.push(`- ${LEVEL_MARK[check.level]} **${check.title}**  `, `  ${check.detail}${check.fix ? `  \n  Fix: *${check.fix.label}* (run Trust Doctor and pick this line)` : ''}`);
-		}
-		lines.push('');
-	}
-	return lines.join('\n');
-}
-
-/** How to trust the CA on the local machine, for remote windows. */
-export function localInstructions(ca: CaIdentity, remote: string): string {
-	return [
-		'# Trust the TLS Lens CA on your local machine',
-		'',
-		`TLS Lens runs on **${remote}**, but your browser runs on your local machine: the CA has to be trusted there.`,
-		'Installing it into the remote host\'s stores would not help your browser, so TLS Lens does not do that.',
-		'',
-		`Check the fingerprint after saving: SHA-256 \`${ca.fingerprint256}\` (${ca.commonName}).`,
-		'It may only sign for the names in its constraints (localhost, *.localhost, *.test, loopback addresses and your extra names).',
-		'',
-		'Replace `tls-lens-rootCA.pem` below with where you saved it.',
-		'',
-		'## macOS',
-		'```sh',
-		'security add-trusted-cert -r trustRoot -k ~/Library/Keychains/login.keychain-db tls-lens-rootCA.pem',
-		'```',
-		'',
-		'## Windows (PowerShell or cmd)',
-		'```bat',
-		'certutil -user -addstore Root tls-lens-rootCA.pem',
-		'```',
-		'',
-		'## Linux',
-		'System store (curl, openssl), Debian/Ubuntu:',
-		'```sh',
-		'sudo install -m 0644 tls-lens-rootCA.pem /usr/local/share/ca-certificates/tls-lens.crt && sudo update-ca-certificates',
-		'```',
-		'Fedora: copy it to `/etc/pki/ca-trust/source/anchors/` and run `sudo update-ca-trust extract`; Arch: `sudo trust anchor --store tls-lens-rootCA.pem`.',
-		'',
-		'Chromium/Chrome and each Firefox profile (needs `certutil`: `libnss3-tools` / `nss-tools` / `nss`):',
-		'```sh',
-		'certutil -A -d sql:$HOME/.pki/nssdb -t C,, -n "TLS Lens CA" -i tls-lens-rootCA.pem   # or ${XDG_DATA_HOME:-~/.local/share}/pki/nssdb (Chromium 146+)',
-		'for p in ~/.mozilla/firefox/*/ "${XDG_CONFIG_HOME:-$HOME/.config}"/mozilla/firefox/*/; do [ -f "$p/cert9.db" ] && certutil -A -d "sql:$p" -t C,, -n "TLS Lens CA" -i tls-lens-rootCA.pem; done',
-		'# Profiles that profiles.ini lists elsewhere (IsRelative=0): run the same certutil -A with -d "sql:<their Path>".',
-		'```',
-		'',
-		'## WSL',
-		'The browser is on Windows: use the Windows command above from a Windows prompt (the file is reachable as `\\\\wsl$\\…`).',
-		'',
-		'Then open the forwarded URL (**TLS Lens: Open in Browser**). To undo, remove the certificate the same way (`certutil -user -delstore Root <SHA-1>`, `security delete-certificate -Z <SHA-1>`, …).',
-		'',
-	].join('\n');
-}
-
 /** The real prompts. */
 function vscodeHooks(logger: Logger): TrustUiHooks {
 	return {
@@ -490,10 +428,10 @@ function vscodeHooks(logger: Logger): TrustUiHooks {
 		async showDoctor(checks) {
 			type Item = vscode.QuickPickItem & { check?: DoctorCheck; report?: boolean };
 			const items: Item[] = [{ label: '$(markdown) Open the full report', report: true, alwaysShow: true }];
-			for (const group of ['stores', 'certificates', 'traps'] as const) {
-				const inGroup = checks.filter((c) => c.group === group);
+			for (const group of TRUST_GROUPS) {
+				const inGroup = checks.filter((c) => c.group === group.id);
 				if (!inGroup.length) { continue; }
-				items.push({ label: GROUP_TITLE[group], kind: vscode.QuickPickItemKind.Separator });
+				items.push({ label: group.title, kind: vscode.QuickPickItemKind.Separator });
 				for (const check of inGroup) {
 					items.push({ label: `${LEVEL_ICON[check.level]} ${check.title}`, description: check.fix ? `$(wrench) ${check.fix.label}` : undefined, detail: check.detail, check });
 				}

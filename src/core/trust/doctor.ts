@@ -21,31 +21,28 @@ const CA_WARN_DAYS = 60;
 /** Leaves renew 10 days before expiry (LeafIssuer); one with less left was not renewed. */
 const LEAF_WARN_DAYS = 7;
 
-/** The one-click fixes the UI knows how to apply. */
-export type FixId =
-	/** Install the CA into `arg` (a store id), through the consent modal. */
-	| 'trust.install'
-	/** Open a terminal with the command that installs certutil (`arg`). */
-	| 'nss.installCertutil'
-	/** Create an empty NSS database at `arg` (Chromium installed but never started), then install. */
-	| 'nss.createChromiumDb'
-	/** Open/copy chrome://net-internals/#hsts and explain the two clicks. */
-	| 'hsts.instructions'
-	/** Turn tlsLens.keepHsts off. */
-	| 'settings.keepHstsOff'
-	/** Reset tlsLens.listenHost so the proxy listens on both loopback addresses. */
-	| 'settings.listenBoth'
-	/** Write security.enterprise_roots.enabled=true to the user.js of the profile `arg`. */
-	| 'firefox.enterpriseRoots'
-	/** Set NODE_EXTRA_CA_CERTS for integrated terminals (VS Code side). */
-	| 'node.extraCaCerts';
+/**
+ * The one-click fixes the UI knows how to apply, each with the argument it needs (typed per fix, so
+ * that the code applying one cannot forget or mistake it). `label` is the button's text.
+ */
+export type DoctorFix =
+	/** Install the CA into the store `arg` (a store id), or every store found, through the consent modal. */
+	| { readonly id: 'trust.install'; readonly label: string; readonly arg?: string }
+	/** Open a terminal with `arg`, the command that installs certutil on this distribution. */
+	| { readonly id: 'nss.installCertutil'; readonly label: string; readonly arg: string }
+	/** Create an empty NSS database in the directory `arg` (Chromium installed but never started), then install. */
+	| { readonly id: 'nss.createChromiumDb'; readonly label: string; readonly arg: string }
+	/** Copy chrome://net-internals/#hsts and explain the two clicks that clear the host `arg`. */
+	| { readonly id: 'hsts.instructions'; readonly label: string; readonly arg: string }
+	/** Write security.enterprise_roots.enabled=true to the user.js of the profile directory `arg`. */
+	| { readonly id: 'firefox.enterpriseRoots'; readonly label: string; readonly arg: string }
+	/**
+	 * Settings and the terminal: turn tlsLens.keepHsts off; reset tlsLens.listenHost to both loopback
+	 * addresses; set NODE_EXTRA_CA_CERTS for integrated terminals (VS Code side).
+	 */
+	| { readonly id: 'settings.keepHstsOff' | 'settings.listenBoth' | 'node.extraCaCerts'; readonly label: string };
 
-export interface DoctorFix {
-	readonly id: FixId;
-	/** Button text. */
-	readonly label: string;
-	readonly arg?: string;
-}
+export type FixId = DoctorFix['id'];
 
 export type CheckLevel = 'ok' | 'info' | 'warn' | 'error';
 

@@ -101,3 +101,5 @@ export async function trustStatuses(stores: readonly TrustStore[], ca: CaIdentit
 	}));
 }
 export { chromiumHstsKey, chromiumNssDir, createNssDatabase, enableFirefoxEnterpriseRoots, firefoxPref, handshakeFailureCheck, handshakeFailures, RECENT_HANDSHAKE_MS, runTrustDoctor, type CheckLevel, type DoctorCheck, type DoctorFix, type DoctorInput, type FixId, type HandshakeFailure } from './doctor';
+export { localInstructions } from './instructions';
+export { doctorReport } from './report';

@@ -9,6 +9,11 @@ import * as path from 'node:path';
 import { executePlan, PlannedStore } from './execute';
 import type { CaIdentity, StoreDetection, TrustAction, TrustChange, TrustEnvironment, TrustPlan, TrustStatus } from './types';
 
+/** Adds `certPath` to `keychain` as a root this user trusts (no -d: admin settings would need sudo). */
+export function keychainInstallArgv(keychain: string, certPath: string): string[] {
+	return ['security', 'add-trusted-cert', '-r', 'trustRoot', '-k', keychain, certPath];
+}
+
 /** The user's login keychain (`login.keychain-db` since macOS 10.12). */
 export function loginKeychain(home: string): string {
 	return path.posix.join(home, 'Library/Keychains/login.keychain-db');
@@ -66,8 +71,8 @@ export class MacKeychainStore extends PlannedStore {
 			if (status.state === 'trusted') { return { ...base, commands: [], skipReason: 'Already trusted.' }; }
 			return {
 				...base, commands: [{
-					// No -d: user trust settings (admin settings would need sudo). macOS asks to confirm.
-					argv: ['security', 'add-trusted-cert', '-r', 'trustRoot', '-k', this.keychain, ca.certPath],
+					// macOS asks to confirm.
+					argv: keychainInstallArgv(this.keychain, ca.certPath),
 					privilege: 'direct', purpose: 'add the CA to the login keychain and trust it for this user',
 				}],
 			};

@@ -13,6 +13,11 @@ import { fingerprintTag, type CaIdentity, type StoreDetection, type TrustAction,
 /** Every nickname we install under starts with this; the rest is the fingerprint tag. */
 export const NSS_NICKNAME_PREFIX = 'TLS Lens CA ';
 
+/** Adds `certPath` to the NSS database `db` (`sql:DIR`) as `nickname`, trusted for websites (C,,). */
+export function nssInstallArgv(db: string, nickname: string, certPath: string): string[] {
+	return ['certutil', '-A', '-d', db, '-t', 'C,,', '-n', nickname, '-i', certPath];
+}
+
 /** The nickname our CA gets: unique per CA, so uninstall can never pick someone else's certificate. */
 export function nssNickname(ca: CaIdentity): string {
 	return NSS_NICKNAME_PREFIX + fingerprintTag(ca);
@@ -302,7 +307,7 @@ export class NssStore extends PlannedStore {
 			if (entries.some((entry) => entry.trusted)) { return { ...base, commands: [], skipReason: 'Already trusted.' }; }
 			return {
 				...base, commands: [{
-					argv: ['certutil', '-A', '-d', db, '-t', 'C,,', '-n', nickname, '-i', ca.certPath],
+					argv: nssInstallArgv(db, nickname, ca.certPath),
 					privilege: 'direct', purpose: `add the CA as "${nickname}", trusted for websites (C,,)`,
 				}],
 			};

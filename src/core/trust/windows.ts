@@ -14,6 +14,11 @@ export interface WindowsStoreEntry {
 	readonly sha1: string;
 }
 
+/** Adds `certPath` to the current user's Root store (Windows asks to confirm). */
+export function windowsInstallArgv(certPath: string): string[] {
+	return ['certutil', '-user', '-addstore', 'Root', certPath];
+}
+
 /**
  * Parses `certutil [-user] -store Root`: blocks that start with "==== Certificate N ====", each with
  * "Serial Number:", "Subject:" and "Cert Hash(sha1):" lines. Older Windows print the hash with spaces
@@ -66,7 +71,7 @@ export class WindowsRootStore extends PlannedStore {
 		const status = await this.status(ca);
 		if (action === 'install') {
 			if (status.state === 'trusted') { return { ...base, commands: [], skipReason: 'Already trusted.' }; }
-			return { ...base, commands: [{ argv: ['certutil', '-user', '-addstore', 'Root', ca.certPath], privilege: 'direct', purpose: 'add the CA to CurrentUser\\Root (Windows asks to confirm)' }] };
+			return { ...base, commands: [{ argv: windowsInstallArgv(ca.certPath), privilege: 'direct', purpose: 'add the CA to CurrentUser\\Root (Windows asks to confirm)' }] };
 		}
 		if (status.state !== 'trusted') { return { ...base, commands: [], skipReason: 'TLS Lens added nothing here.' }; }
 		// By SHA-1 thumbprint: certutil's CertId, which names exactly this certificate.
