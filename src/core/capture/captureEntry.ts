@@ -299,7 +299,7 @@ export class CaptureEntry {
 	// For the store
 
 	/**
-	 * A snapshot of the exchange as it is now: plain data, frozen, that no later event changes (a reader
+	 * A snapshot of the exchange as it is now: fresh plain data that no later event changes (a reader
 	 * wanting the latest state asks again). Built on demand, never on the recording path. A finished
 	 * exchange's snapshot is kept weakly, and only when `share` is set, so that readers who look one
 	 * exchange up again and again (the inspector's details) share it. Batches and whole lists do

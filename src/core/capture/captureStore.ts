@@ -26,7 +26,7 @@ export interface CaptureStoreOptions {
 }
 
 /**
- * One batch of changes. The exchanges are frozen snapshots of their state when the batch was delivered,
+ * One batch of changes. The exchanges are snapshots of their state when the batch was delivered,
  * which listeners may keep (what they keep is memory the budget does not see). An exchange that was added and changed within one batch
  * appears only in `added`; one that was added and evicted within one batch does not appear at all.
  */
@@ -60,10 +60,12 @@ const MiB = 1024 * 1024;
 // Memory estimates for what is not slab bytes (the slab log is charged whole: every slab held, written
 // or not), measured on Node 20 / V8 11 (heap growth after GC minus slab bytes, 50,000 exchanges, and the
 // heap test in test/unit/capture/captureStore.test.ts): a record, i.e. the entry object (~310 bytes), its
-// list slots and timing row, ~380 bytes in all; the TLS details and client string of its connection
+// head and body records (~140 bytes for the four; bench/capture.bench.mjs's live heap grew by 4 MB over
+// 28,560 records when they were split out of the entry), its list slots and timing row, ~520 bytes in
+// all; the TLS details and client string of its connection
 // (shared by the connection's exchanges under keep-alive, so an over-estimate there). The per-part
 // constants are in captureEntry.ts.
-const RECORD_COST = 400;
+const RECORD_COST = 540;
 const TLS_COST = 64;
 
 /** At most this much below the budget is freed by one eviction pass (see enforceBudget). */

@@ -576,7 +576,7 @@ describe('CaptureStore', () => {
 			assert.ok(store.stats().usedBytes <= budget);
 		});
 
-		it('builds an exchange only for readers, as a frozen snapshot that later events do not change', () => {
+		it('builds an exchange only for readers, as a snapshot that later events do not change', () => {
 			store = new CaptureStore();
 			const built = countBuilds();
 			try {
@@ -585,7 +585,6 @@ describe('CaptureStore', () => {
 				const recorder = store.beginExchange(init({ request: request({ method: 'POST', path: '/slow' }) }))!;
 				const exchange = store.get(recorder.id)!;
 				assert.equal(built.count, 1);
-				assert.ok(Object.isFrozen(exchange) && Object.isFrozen(exchange.timings) && Object.isFrozen(exchange.requestBody));
 				assert.equal(exchange.state, 'pending');
 				assert.equal(exchange.response, undefined);
 				recorder.upstreamConnected(false);
