@@ -2,7 +2,7 @@ import type { BodyInfo, Exchange, ExchangeId, ExchangeState, TlsDetails, WebSock
 import { BodyRecord } from './bodyRecord';
 import type { BodySide } from './captureStore';
 import { HEADER_COST, HeadRecord, STRING_COST } from './headRecord';
-import { buildSnapshot, type HeaderRewrite } from './snapshot';
+import { snapshotRequest, snapshotResponse, type HeaderRewrite } from './snapshot';
 import type { SlabLog } from './slabLog';
 import { Timing, type TimingTable } from './timingTable';
 import type { ChunkHolder } from '../memory/chunkHolder';
@@ -385,23 +385,17 @@ export class CaptureEntry {
 		return performance.now() - this.host.timings.get(this.row, Timing.Start);
 	}
 
-	/** A new snapshot (see {@link buildSnapshot}) of the entry's state now. */
+	/** A new snapshot of the entry's state now (request and response from snapshot.ts). */
 	private build(): Exchange {
 		const timings = this.host.timings;
 		const row = this.row;
 		const log = this.host.log;
-		return buildSnapshot({
+		const exchange: { -readonly [K in keyof Exchange]: Exchange[K] } = {
 			id: this.id,
 			kind: this.kind,
 			state: this.state,
 			client: this.client,
 			tls: this.tls,
-			method: this.method,
-			httpVersion: this.httpVersion,
-			requestHead: this.kind === 'tls-error' ? undefined : this.requestHead.open(log, 2),
-			statusCode: this.statusCode,
-			responseHead: this.responseHead.open(log, 1),
-			rewrites: this.rewrites?.slice(),
 			timings: {
 				startTime: performance.timeOrigin + timings.get(row, Timing.Start),
 				upstreamConnect: optional(timings.get(row, Timing.UpstreamConnect)),
@@ -409,12 +403,15 @@ export class CaptureEntry {
 				responseStart: optional(timings.get(row, Timing.ResponseStart)),
 				end: optional(timings.get(row, Timing.End)),
 			},
+			request: this.kind === 'tls-error' ? undefined : snapshotRequest(this.method, this.httpVersion, this.requestHead.open(log, 2)),
+			response: snapshotResponse(this.statusCode, this.responseHead.open(log, 1), this.rewrites?.slice()),
 			requestBody: bodyInfo(this.bodies.request),
 			responseBody: bodyInfo(this.bodies.response),
 			error: this.error,
-			messages: this.messages,
-			note: this.note,
-		});
+			messages: this.messages?.slice(),
+		};
+		if (this.note !== undefined) exchange.note = this.note;
+		return exchange;
 	}
 
 	private appendBody(side: BodySide, chunk: Buffer, holder: ChunkHolder | undefined): void {
