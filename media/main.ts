@@ -361,14 +361,20 @@ function setFilter(text: string): void {
 	onFilterInput();
 }
 
+/** The hint is cut to fit the toolbar; its tooltip has every word. */
+function showFilterErrors(errors: readonly string[]): void {
+	filterHint.textContent = errors.join('; ');
+	filterHint.title = filterHint.textContent;
+	filterInput.classList.toggle('invalid', errors.length > 0);
+}
+
 let filterFrame = 0;
 function onFilterInput(): void {
 	saved.filter = filterInput.value;
 	save();
 	const filter = parseFilter(filterInput.value);
 	model.setFilter(filter);
-	filterHint.textContent = filter.errors.join('; ');
-	filterInput.classList.toggle('invalid', filter.errors.length > 0);
+	showFilterErrors(filter.errors);
 	// One recomputation per frame however fast the user types.
 	if (filterFrame) return;
 	filterFrame = requestAnimationFrame(() => {
@@ -409,7 +415,7 @@ void handler.sendRequest('ready', {}).then(({ session: s, platform }) => {
 	document.body.dataset.ready = 'true';
 	renderSession();
 	if (saved.following) list.scrollToEnd();
-	if (model.filter.errors.length > 0) filterHint.textContent = model.filter.errors.join('; ');
+	showFilterErrors(model.filter.errors);
 	if (saved.view === 'trust') setView('trust', false);
 });
 renderSession();

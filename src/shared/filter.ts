@@ -8,9 +8,14 @@
  * - `status:404`, `status:4xx`, `status:400-499`, `status:>=400`, `status:error` (failed, no status),
  *   `status:pending`, `status:closed` (closed by the client before the response was complete);
  * - `host:api.localhost` (substring; `*.localhost` as a wildcard);
+ * - `path:/api` (case-insensitive substring of path and query; with `*`, a wildcard for all of it);
  * - `type:json` (see {@link TYPE_ALIASES}: `js`, `css`, `img`, `doc`, `ws`, `xhr` …; comma lists);
+ * - `size:>1kb`, `size:<=500`, `size:1k-10k`, `size:2048` (response body bytes; k and m are 1024 and
+ *   1024²), and DevTools' `larger-than:1k` and `smaller-than:1m`;
  * - `-` before any term negates it (`-type:image`, `-favicon`); `"quoted text"` keeps spaces.
- * An unknown `key:` is free text (so `https://…` works as text).
+ * An unknown `key:` is free text (so `https://…` and `localhost:8443` work as text); one that looks
+ * like a misspelt key (`stauts:404`) is reported with the key meant and ignored, and any other word
+ * before a colon is searched as text with a hint that it is not a key.
  */
 import type { ExchangeSummary, ResourceType } from './summary';
 
@@ -19,7 +24,10 @@ export type FilterTerm =
 	| { readonly kind: 'method'; readonly negate: boolean; readonly methods: readonly string[] }
 	| { readonly kind: 'status'; readonly negate: boolean; readonly test: StatusTest }
 	| { readonly kind: 'host'; readonly negate: boolean; readonly pattern: string | RegExp }
-	| { readonly kind: 'type'; readonly negate: boolean; readonly types: readonly ResourceType[] };
+	| { readonly kind: 'path'; readonly negate: boolean; readonly pattern: string | RegExp }
+	| { readonly kind: 'type'; readonly negate: boolean; readonly types: readonly ResourceType[] }
+	/** Response body bytes from `min` to `max`, both included. */
+	| { readonly kind: 'size'; readonly negate: boolean; readonly min: number; readonly max: number };
 
 export type StatusTest =
 	| { readonly op: 'range'; readonly min: number; readonly max: number }
@@ -45,6 +53,9 @@ export const TYPE_ALIASES: Readonly<Record<string, readonly ResourceType[]>> = {
 	bin: ['binary'],
 	error: ['tls'], handshake: ['tls'],
 };
+
+/** Every key the language knows, in the order the hints list them. */
+export const FILTER_KEYS = ['method', 'status', 'host', 'path', 'type', 'size', 'larger-than', 'smaller-than'] as const;
 
 const RESOURCE_TYPES: readonly ResourceType[] = [
 	'document', 'script', 'style', 'json', 'xml', 'text', 'image', 'font', 'media', 'wasm', 'manifest', 'form', 'binary', 'websocket', 'tls', 'other',
@@ -108,6 +119,25 @@ export function parseFilter(text: string): ParsedFilter {
 				else terms.push({ kind: 'host', negate, pattern: host.includes('*') ? wildcard(host) : host });
 				break;
 			}
+			case 'path': {
+				const path = value.toLowerCase();
+				if (path.length === 0) errors.push('path: needs a path, e.g. path:/api');
+				else terms.push({ kind: 'path', negate, pattern: path.includes('*') ? wildcard(path, false) : path });
+				break;
+			}
+			case 'size':
+			case 'larger-than':
+			case 'smaller-than': {
+				const range = parseSize(key, value);
+				if (range === undefined) {
+					errors.push(key === 'size'
+						? `size:${value} is not a size (try size:>1kb, size:<=500, size:1k-10k)`
+						: `${key}:${value} is not a size (try ${key}:1k or ${key}:1.5m)`);
+				} else {
+					terms.push({ kind: 'size', negate, ...range });
+				}
+				break;
+			}
 			case 'type': {
 				const types = new Set<ResourceType>();
 				const unknown: string[] = [];
@@ -122,11 +152,85 @@ export function parseFilter(text: string): ParsedFilter {
 				if (types.size > 0) terms.push({ kind: 'type', negate, types: [...types] });
 				break;
 			}
-			default:
+			default: {
+				const meant = key === '' ? undefined : misspeltKey(key, value);
+				if (meant !== undefined) {
+					errors.push(`${key}: is not a filter key (did you mean ${meant}:?)`);
+					break;
+				}
+				if (/^[a-z][a-z-]*$/.test(key) && !value.startsWith('//') && !/^\d*$/.test(value)) {
+					errors.push(`${key}: is not a filter key (${FILTER_KEYS.join(', ')}), so ${token} is searched as text`);
+				}
 				terms.push({ kind: 'text', negate, value: token.toLowerCase() });
+			}
 		}
 	}
 	return { terms, errors };
+}
+
+/**
+ * The known key that `key` is probably a misspelling of (one or two letters wrong, missing, extra or
+ * swapped; one for keys of up to four letters), or undefined.
+ */
+function misspeltKey(key: string, value: string): string | undefined {
+	if (!/^[a-z][a-z-]*$/.test(key) || value.startsWith('//')) return undefined;
+	let best: string | undefined;
+	let bestDistance = Infinity;
+	for (const known of FILTER_KEYS) {
+		const distance = editDistance(key, known);
+		if (distance <= (known.length <= 4 ? 1 : 2) && distance < bestDistance) {
+			best = known;
+			bestDistance = distance;
+		}
+	}
+	return best;
+}
+
+/** Levenshtein distance with adjacent transpositions counted as one edit (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+	const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+	for (let j = 1; j <= b.length; j++) d[0][j] = j;
+	for (let i = 1; i <= a.length; i++) {
+		for (let j = 1; j <= b.length; j++) {
+			const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+			d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+		}
+	}
+	return d[a.length][b.length];
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2 };
+
+/** `1.5k`, `500`, `2mb` in bytes, or undefined. */
+function bytesOf(text: string): number | undefined {
+	const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(text.toLowerCase());
+	const unit = m === null ? undefined : SIZE_UNITS[m[2]];
+	return unit === undefined ? undefined : Math.round(Number(m![1]) * unit);
+}
+
+function parseSize(key: string, value: string): { min: number; max: number } | undefined {
+	if (key === 'larger-than' || key === 'smaller-than') {
+		const n = bytesOf(value);
+		if (n === undefined) return undefined;
+		return key === 'larger-than' ? { min: n + 1, max: Infinity } : { min: 0, max: n - 1 };
+	}
+	const range = /^(.+?)-(.+)$/.exec(value);
+	if (range !== null) {
+		const min = bytesOf(range[1]);
+		const max = bytesOf(range[2]);
+		return min === undefined || max === undefined || min > max ? undefined : { min, max };
+	}
+	const m = /^(>=|<=|>|<|=)?(.+)$/.exec(value);
+	const n = m === null ? undefined : bytesOf(m[2]);
+	if (n === undefined) return undefined;
+	switch (m![1]) {
+		case '>=': return { min: n, max: Infinity };
+		case '>': return { min: n + 1, max: Infinity };
+		case '<=': return { min: 0, max: n };
+		case '<': return { min: 0, max: n - 1 };
+		default: return { min: n, max: n };
+	}
 }
 
 function parseStatus(value: string): StatusTest | undefined {
@@ -153,9 +257,10 @@ function parseStatus(value: string): StatusTest | undefined {
 	return undefined;
 }
 
-function wildcard(pattern: string): RegExp {
+/** `*` as any run of characters, the rest literal, matching all of the value (a host also with a port). */
+function wildcard(pattern: string, host = true): RegExp {
 	const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-	return new RegExp(`^${escaped}(:\\d+)?$`);
+	return new RegExp(host ? `^${escaped}(:\\d+)?$` : `^${escaped}$`);
 }
 
 function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
@@ -179,8 +284,14 @@ function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
 			const host = s.host.toLowerCase();
 			return typeof term.pattern === 'string' ? host.includes(term.pattern) : term.pattern.test(host);
 		}
+		case 'path': {
+			const path = s.path.toLowerCase();
+			return typeof term.pattern === 'string' ? path.includes(term.pattern) : term.pattern.test(path);
+		}
 		case 'type':
 			return term.types.includes(s.type);
+		case 'size':
+			return s.size >= term.min && s.size <= term.max;
 	}
 }
 

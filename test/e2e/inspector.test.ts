@@ -122,6 +122,16 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await setFilter('type:jsn');
 		await row('/api/info.json').waitFor();
 		await frame.getByText(/type:jsn is not a type/).waitFor();
+		// A misspelt key is named with the key meant, and the rest of the filter still applies.
+		await setFilter('stauts:200 path:/api/*');
+		await row('/api/info.json').waitFor();
+		await row('/src/main.js').waitFor({ state: 'detached' });
+		await frame.getByText('stauts: is not a filter key (did you mean status:?)').waitFor();
+		// Cut to fit the toolbar, whole in its tooltip.
+		await frame.locator('.filter-hint[title="stauts: is not a filter key (did you mean status:?)"]').waitFor();
+		await page.screenshot({ path: path.join(output, 'inspector-filter-hint.png') });
+		await setFilter('larger-than:100m');
+		await frame.locator('body[data-view="0"]').waitFor();
 		await setFilter('');
 	});
 

@@ -94,6 +94,53 @@ describe('inspector filter language', () => {
 		assert.deepEqual(ids('/api/users?page=2'), [2]);
 	});
 
+	it('names a misspelt key, says which it meant, and ignores the term', () => {
+		for (const [text, meant] of [['stauts:404', 'status'], ['mehtod:GET', 'method'], ['tpye:json', 'type'], ['hots:api', 'host'], ['larger-then:1k', 'larger-than'], ['szie:>1kb', 'size']]) {
+			const parsed = parseFilter(text);
+			assert.deepEqual(parsed.terms, [], text);
+			assert.equal(parsed.errors.length, 1, text);
+			assert.match(parsed.errors[0], new RegExp(`did you mean ${meant}:`), text);
+		}
+		// The list keeps showing what the other terms match instead of going empty.
+		assert.deepEqual(ids('stauts:404 /api/users'), [2, 3, 9]);
+	});
+
+	it('searches any other word before a colon as text, and says it is not a key', () => {
+		const parsed = parseFilter('foo:bar');
+		assert.deepEqual(parsed.terms, [{ kind: 'text', negate: false, value: 'foo:bar' }]);
+		assert.match(parsed.errors[0], /foo: is not a filter key .*searched as text/);
+		assert.deepEqual(parseFilter('localhost:8443 https://localhost/ localhost:').errors, [], 'host:port and URLs are text, silently');
+		assert.deepEqual(ids('localhost:8443'), [1, 2, 3, 4, 5, 6, 7, 9, 10]);
+	});
+
+	it('path: substring of path and query, or a wildcard for all of it', () => {
+		assert.deepEqual(ids('path:/API/users'), [2, 3, 9]);
+		assert.deepEqual(ids('path:/api/*'), [2, 3, 9]);
+		assert.deepEqual(ids('path:*.png'), [4]);
+		assert.deepEqual(ids('-path:/api'), [1, 4, 5, 6, 7, 8, 10]);
+		assert.match(parseFilter('path:').errors[0], /path: needs a path/);
+	});
+
+	it('size:, larger-than: and smaller-than: compare response body bytes, with k and m units', () => {
+		const sized = [row({ id: 1, size: 0 }), row({ id: 2, size: 1023 }), row({ id: 3, size: 1024 }), row({ id: 4, size: 1025 }), row({ id: 5, size: 1536 }), row({ id: 6, size: 3 * 1024 * 1024 })];
+		const sizes = (text: string) => applyFilter(text, sized).map((r) => r.id);
+		assert.deepEqual(sizes('size:>1kb'), [4, 5, 6]);
+		assert.deepEqual(sizes('size:>=1k'), [3, 4, 5, 6]);
+		assert.deepEqual(sizes('size:<1KiB'), [1, 2]);
+		assert.deepEqual(sizes('size:<=1024'), [1, 2, 3]);
+		assert.deepEqual(sizes('size:1024'), [3]);
+		assert.deepEqual(sizes('size:1k-1.5k'), [3, 4, 5]);
+		assert.deepEqual(sizes('larger-than:1k'), [4, 5, 6]);
+		assert.deepEqual(sizes('larger-than:1.5k smaller-than:4mb'), [6]);
+		assert.deepEqual(sizes('smaller-than:1k'), [1, 2]);
+		assert.deepEqual(sizes('-size:0'), [2, 3, 4, 5, 6]);
+		for (const bad of ['size:>1kg', 'size:big', 'size:2k-1k', 'larger-than:', 'smaller-than:>1k']) {
+			const parsed = parseFilter(bad);
+			assert.deepEqual(parsed.terms, [], bad);
+			assert.match(parsed.errors[0], /is not a size/, bad);
+		}
+	});
+
 	it('tokenizes quoted parts, also after a key', () => {
 		assert.deepEqual(tokenize(' a  "b c" host:"x y" -"d"'), ['a', 'b c', 'host:x y', '-d']);
 		assert.deepEqual(tokenize('""'), ['']);
