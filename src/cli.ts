@@ -16,7 +16,9 @@ Proxy options:
   --target T        dev server: a port (5173), host:port or URL (http://127.0.0.1:5173; https:// re-encrypts)
   --port N          HTTPS port to listen on (default ${SETTINGS.port.default}; 0 picks a free one)
   --host H          address to listen on (default: 127.0.0.1 and ::1); repeatable
-  --har FILE        write the captured traffic as HAR 1.2 to FILE on exit (SIGINT/SIGTERM)
+  --har FILE        write the captured traffic as HAR 1.2 to FILE on exit (SIGINT/SIGTERM), with the
+                    values of Authorization, Proxy-Authorization, Cookie and Set-Cookie redacted
+  --har-sensitive   keep those values in the HAR as they were sent (do not share such a file)
   --no-capture      do not record traffic
   --verbose         log one line per finished request
   --keep-hsts       pass Strict-Transport-Security through (default: dropped on loopback hosts)
@@ -41,6 +43,7 @@ const OPTIONS = {
 	port: { type: 'string' },
 	host: { type: 'string', multiple: true },
 	har: { type: 'string' },
+	'har-sensitive': { type: 'boolean' },
 	'no-capture': { type: 'boolean' },
 	verbose: { type: 'boolean' },
 	'keep-hsts': { type: 'boolean' },
@@ -85,6 +88,7 @@ async function proxyCommand(args: string[], values: Values, out: NodeJS.Writable
 	if (!Number.isInteger(port) || port < 0 || port > 65535) { throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}"`); }
 	if (values.mkcert && values['ca-dir']) { throw new UsageError('--mkcert and --ca-dir cannot be combined'); }
 	if (values.har !== undefined && values['no-capture']) { throw new UsageError('--har needs capture: drop --no-capture'); }
+	if (values['har-sensitive'] && values.har === undefined) { throw new UsageError('--har-sensitive needs --har FILE'); }
 	try {
 		parseTarget(values.target);
 	} catch (error) {
@@ -98,6 +102,7 @@ async function proxyCommand(args: string[], values: Values, out: NodeJS.Writable
 		createCa: !values.mkcert,
 		extraNames: values.permit ?? [],
 		har: values.har === undefined ? undefined : path.resolve(values.har),
+		harSensitive: values['har-sensitive'] ?? false,
 		capture: !values['no-capture'],
 		verbose: values.verbose ?? false,
 		keepHsts: values['keep-hsts'] ?? false,

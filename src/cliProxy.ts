@@ -14,6 +14,8 @@ export interface ProxyFlags {
 	readonly createCa: boolean;
 	readonly extraNames: readonly string[];
 	readonly har: string | undefined;
+	/** Keep credentials and cookies in the HAR (redacted otherwise). */
+	readonly harSensitive: boolean;
 	readonly capture: boolean;
 	readonly verbose: boolean;
 	readonly keepHsts: boolean;
@@ -65,9 +67,9 @@ export async function runProxy(flags: ProxyFlags, out: NodeJS.WritableStream, er
 	await session.proxy.stop();
 	try {
 		if (flags.har && session.store) {
-			const har = toHar(session.store.list(), (id, side) => session.store!.body(id, side));
+			const har = toHar(session.store.list(), (id, side) => session.store!.body(id, side), undefined, { includeSensitive: flags.harSensitive });
 			await writeHar(flags.har, har);
-			logger.info(`Wrote ${har.log.entries.length} entries to ${flags.har}`);
+			logger.info(`Wrote ${har.log.entries.length} entries to ${flags.har}${flags.harSensitive ? ' (with credentials and cookies: do not share it)' : ' (credentials and cookies redacted)'}`);
 		}
 	} finally {
 		session.store?.dispose();

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import * as vscode from 'vscode';
 import type { CaptureStore, CurlCaDecision, Logger, RowFeed } from '../core';
 import type { CaIdentity, DoctorCheck } from '../core/trust';
@@ -10,9 +9,8 @@ import { trustCheckView, type TrustFixResult, type TrustReportView } from '../sh
 import { DisposableStore } from '../core/events';
 import { Command } from './contributions';
 import { loadEngine } from './engine';
+import { exportHar, exportHarInteractively, type HarExportOptions } from './harExport';
 import type { ProxyController, ProxyState } from './proxyController';
-
-declare const __VERSION__: string | undefined;
 
 /** The webview panel type; package.json names it in `onWebviewPanel:tlsLens.inspector`. */
 export const INSPECTOR_VIEW_TYPE = 'tlsLens.inspector';
@@ -36,8 +34,8 @@ export interface InspectorApi {
 	select(id: ExchangeId): Promise<unknown>;
 	/** What the webview holds and shows (rows, filter, selection), asked of the webview itself. */
 	describeWebview(): Promise<WebviewDescription>;
-	/** Exports the exchanges that pass `filter` to `target` (no dialog); resolves to the file's path. */
-	exportHar(target: vscode.Uri, filter?: string): Promise<string | undefined>;
+	/** Exports as {@link HarExportOptions} say to `target` (no dialog); resolves to the file's path. */
+	exportHar(target: vscode.Uri, options?: HarExportOptions): Promise<string | undefined>;
 	/** Switches the webview to its Trust view; resolves with the doctor's report the webview was sent. */
 	showTrust(): Promise<TrustReportView>;
 	/** Asks the webview to apply check `id`'s fix as its button would; resolves with the host's answer. */
@@ -128,8 +126,9 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 		return panel.describe();
 	}
 
-	exportHar(target: vscode.Uri, filter = ''): Promise<string | undefined> {
-		return exportHar(this.controller.session?.store, filter, target, this.controller, this.logger);
+	async exportHar(target: vscode.Uri, options: HarExportOptions = {}): Promise<string | undefined> {
+		const store = this.controller.session?.store;
+		return store && exportHar(store, target, options, this.controller, this.logger);
 	}
 
 	dispose(): void {
@@ -305,14 +304,7 @@ class InspectorPanel implements vscode.Disposable {
 				void vscode.window.showWarningMessage('TLS Lens: nothing to export. The capture is gone when the proxy stops.');
 				return undefined;
 			}
-			const target = await vscode.window.showSaveDialog({
-				title: 'Export captured traffic as HAR',
-				saveLabel: 'Export HAR',
-				filters: { 'HTTP Archive': ['har'] },
-				defaultUri: defaultHarUri(),
-			});
-			if (!target) { return undefined; }
-			const written = await exportHar(store, typeof filter === 'string' ? filter : '', target, this.controller, this.logger);
+			const written = await exportHarInteractively(store, typeof filter === 'string' ? filter : '', this.controller, this.logger);
 			if (written) { this.post('notice', { text: `Exported to ${written}` }); }
 			return written;
 		});
@@ -439,22 +431,4 @@ function isId(id: unknown): id is ExchangeId {
 
 function isSide(side: unknown): side is 'request' | 'response' {
 	return side === 'request' || side === 'response';
-}
-
-function defaultHarUri(): vscode.Uri | undefined {
-	const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-	const stamp = new Date().toISOString().replace(/[:T]/g, '-').replace(/\..*$/, '');
-	return folder ? vscode.Uri.joinPath(folder, `tls-lens-${stamp}.har`) : undefined;
-}
-
-/** Writes the HAR of what passes `filter` to `target` (any file system VS Code can write). */
-async function exportHar(store: CaptureStore | undefined, filter: string, target: vscode.Uri, controller: ProxyController, logger: Logger): Promise<string | undefined> {
-	if (!store) { return undefined; }
-	const version = typeof __VERSION__ === 'string' ? __VERSION__ : '';
-	const upstream = controller.session?.proxy.target.hostname.replace(/^\[|\]$/g, '');
-	const har = loadEngine().harForFilter(store, filter, { name: 'TLS Lens', version }, upstream && isIP(upstream) ? upstream : undefined);
-	await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(har, null, 2) + '\n'));
-	const where = target.scheme === 'file' ? target.fsPath : target.toString();
-	logger.info(`[inspector] Exported ${har.log.entries.length} exchanges as HAR to ${where}`);
-	return where;
 }

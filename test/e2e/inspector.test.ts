@@ -135,6 +135,49 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await setFilter('');
 	});
 
+	it('exports a sanitized HAR by default, from a dialog that opens outside the workspace and warns inside it', async () => {
+		const appPage = await appContext.newPage();
+		await appPage.goto(`https://localhost:${port}/`);
+		await appPage.evaluate(`(async () => {
+			document.cookie = 'sid=e2e-cookie-value; path=/';
+			await fetch('/har-export-check', { headers: { Authorization: 'Bearer e2e-token-value' } });
+		})()`);
+		await appPage.close();
+		await setFilter('har-export-check');
+		await row('/har-export-check').waitFor();
+		await frame.getByRole('button', { name: 'Export HAR…' }).click();
+		const picks = page.locator('.quick-input-list .monaco-list-row');
+		await picks.filter({ hasText: 'with sensitive data' }).waitFor();
+		await page.waitForTimeout(300); // the quick pick's fade-in
+		await page.screenshot({ path: path.join(output, 'inspector-har-export-kind.png') });
+		await picks.filter({ hasText: 'Export HAR (sanitized)' }).click();
+		// The save dialog (VS Code's own in the browser) proposes a file outside the workspace.
+		const input = page.locator('.quick-input-widget input');
+		await page.locator('.quick-input-widget').filter({ hasText: 'Export HAR (sanitized)' }).waitFor();
+		await page.waitForFunction(`document.querySelector('.quick-input-widget input')?.value.endsWith('.har')`);
+		const proposed = await input.inputValue();
+		assert.match(proposed, /tls-lens-[\d-]+\.har$/);
+		assert.ok(!proposed.startsWith(app), `${proposed} is not in ${app}`);
+		const target = path.join(app, 'traffic.har');
+		await input.fill(target);
+		// OK, not Enter: Enter would open the folder highlighted in the dialog's list.
+		await page.locator('.quick-input-widget').getByRole('button', { name: 'OK' }).click();
+		const warning = page.locator('.monaco-dialog-box').filter({ hasText: 'is inside the workspace folder "demo-app"' });
+		await warning.waitFor();
+		await page.screenshot({ path: path.join(output, 'inspector-har-export-warning.png') });
+		await warning.getByRole('button', { name: 'Save in the Workspace' }).click();
+		await frame.getByText(`Exported to ${target}`).waitFor();
+		const text = readFileSync(target, 'utf8');
+		const log = JSON.parse(text).log as { comment?: string; entries: Array<{ request: { url: string; headers: Array<{ name: string; value: string }> } }> };
+		assert.deepEqual(log.entries.map((e) => new URL(e.request.url).pathname), ['/har-export-check'], 'what the filter shows');
+		assert.ok(!text.includes('e2e-token-value') && !text.includes('e2e-cookie-value'), 'no secret in a sanitized HAR');
+		const headers = new Map(log.entries[0].request.headers.map((h) => [h.name, h.value]));
+		assert.equal(headers.get('authorization'), 'Bearer [redacted]');
+		assert.equal(headers.get('cookie'), 'sid=[redacted]');
+		rmSync(target);
+		await setFilter('');
+	});
+
 	it('opens a request: decoded, pretty-printed JSON and its timing', async () => {
 		await row('/api/info.json').click();
 		await frame.locator('.details-title').filter({ hasText: '/api/info.json' }).waitFor();

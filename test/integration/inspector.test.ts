@@ -18,9 +18,9 @@ function listen(server: net.Server): Promise<number> {
 	});
 }
 
-function get(url: string, ca: string): Promise<number> {
+function get(url: string, ca: string, headers: Record<string, string> = {}): Promise<number> {
 	return new Promise((resolve, reject) => {
-		https.get(url, { ca, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+		https.get(url, { ca, headers: { 'accept-encoding': 'gzip', ...headers } }, (res) => {
 			res.resume();
 			res.on('end', () => resolve(res.statusCode!));
 		}).on('error', reject);
@@ -103,7 +103,7 @@ describe('Traffic inspector panel', () => {
 
 	it('exports a valid HAR, of everything or of what a filter shows', async () => {
 		const session = api.controller.session!;
-		await get(`${session.url}/inspector/second`, session.ca.ca.certPem);
+		await get(`${session.url}/inspector/second`, session.ca.ca.certPem, { authorization: 'Bearer integration-token', cookie: 'sid=integration-cookie' });
 		await eventually('two completed exchanges', () => session.store!.list().filter((e) => e.state === 'completed').length >= 2 || undefined);
 		const all = path.join(work, 'all.har');
 		assert.equal(await api.inspector.exportHar(vscode.Uri.file(all)), all);
@@ -116,9 +116,18 @@ describe('Traffic inspector panel', () => {
 		// Decoded from gzip, as text.
 		assert.deepEqual(JSON.parse(first.response.content.text!), { path: '/inspector/first?x=1', items: [1, 2, 3] });
 		const filtered = path.join(work, 'filtered.har');
-		await api.inspector.exportHar(vscode.Uri.file(filtered), 'second');
+		await api.inspector.exportHar(vscode.Uri.file(filtered), { filter: 'second' });
 		const only = JSON.parse(readFileSync(filtered, 'utf8')) as { log: { entries: Array<{ request: { url: string } }> } };
 		assert.deepEqual(only.log.entries.map((e) => new URL(e.request.url).pathname), ['/inspector/second']);
+		// Sanitized unless asked: the token and cookie are in neither export, and are in a sensitive one.
+		for (const file of [all, filtered]) {
+			const text = readFileSync(file, 'utf8');
+			assert.ok(!text.includes('integration-token') && !text.includes('integration-cookie'), file);
+			assert.match(text, /Bearer \[redacted\]/);
+		}
+		const sensitive = path.join(work, 'sensitive.har');
+		await api.inspector.exportHar(vscode.Uri.file(sensitive), { filter: 'second', includeSensitive: true });
+		assert.match(readFileSync(sensitive, 'utf8'), /Bearer integration-token/);
 	});
 
 	it('follows a restarted proxy: the new session starts with an empty list', async () => {

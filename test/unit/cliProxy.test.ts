@@ -28,9 +28,9 @@ function start(args: string[]): Promise<Running> {
 	});
 }
 
-function get(url: string, ca: string): Promise<string> {
+function get(url: string, ca: string, headers: Record<string, string> = {}): Promise<string> {
 	return new Promise((resolve, reject) => {
-		https.get(url, { ca }, (res) => {
+		https.get(url, { ca, headers }, (res) => {
 			let body = '';
 			res.on('data', (chunk) => { body += chunk; });
 			res.on('end', () => resolve(`${res.statusCode} ${body}`));
@@ -73,7 +73,7 @@ describe('tls-lens proxy command', function () {
 		assert.ok(match, proxy.ready);
 		assert.equal(Number(match[2]), targetPort);
 		const ca = readFileSync(path.join(caDir, 'rootCA.pem'), 'utf8');
-		assert.equal(await get(`https://localhost:${match[1]}/one`, ca), '200 dev server saw /one');
+		assert.equal(await get(`https://localhost:${match[1]}/one`, ca, { Authorization: 'Bearer cli-secret', Cookie: 'sid=cli-cookie' }), '200 dev server saw /one');
 		assert.equal(await get(`https://127.0.0.1:${match[1]}/two`, ca), '200 dev server saw /two');
 		await new Promise((resolve) => setTimeout(resolve, 300)); // request lines are batched
 		proxy.child.kill('SIGINT');
@@ -83,6 +83,23 @@ describe('tls-lens proxy command', function () {
 		const log = JSON.parse(readFileSync(har, 'utf8')).log;
 		assert.equal(log.version, '1.2');
 		assert.deepEqual(log.entries.map((e: { request: { url: string } }) => new URL(e.request.url).pathname), ['/one', '/two']);
+		// Shared HARs leak no session: redacted unless --har-sensitive.
+		const text = readFileSync(har, 'utf8');
+		assert.ok(!text.includes('cli-secret') && !text.includes('cli-cookie'), 'credentials redacted');
+		assert.match(text, /"Bearer \[redacted\]"/);
+		assert.match(proxy.stderr(), /credentials and cookies redacted/);
+	});
+
+	it('keeps credentials and cookies in the HAR with --har-sensitive', async () => {
+		const har = path.join(tempDir(), 'sensitive.har');
+		const proxy = await start(['--target', String(targetPort), '--port', '0', '--ca-dir', caDir, '--har', har, '--har-sensitive']);
+		const port = /:(\d+) ->/.exec(proxy.ready)![1];
+		await get(`https://localhost:${port}/secret`, readFileSync(path.join(caDir, 'rootCA.pem'), 'utf8'), { Authorization: 'Bearer cli-secret', Cookie: 'sid=cli-cookie' });
+		proxy.child.kill('SIGINT');
+		assert.equal(await proxy.exit, 0, proxy.stderr());
+		const [entry] = JSON.parse(readFileSync(har, 'utf8')).log.entries as Array<{ request: { headers: Array<{ name: string; value: string }>; cookies: Array<{ value: string }> } }>;
+		assert.ok(entry.request.headers.some((h) => h.name.toLowerCase() === 'authorization' && h.value === 'Bearer cli-secret'));
+		assert.deepEqual(entry.request.cookies.map((c) => c.value), ['cli-cookie']);
 	});
 
 	it('runs as `tls-lens proxy` with capture off and stops on SIGTERM', async () => {
@@ -122,6 +139,7 @@ describe('tls-lens proxy command', function () {
 		[['--target', '5173', '--port', '70000'], /--port must be a number/],
 		[['proxy'], /--target is required/],
 		[['--target', '5173', '--har', 'x.har', '--no-capture'], /--har needs capture/],
+		[['--target', '5173', '--har-sensitive'], /--har-sensitive needs --har FILE/],
 		[['--target', '5173', 'extra'], /unexpected argument "extra"|unknown command "extra"/],
 	] as const) {
 		it(`exits 2 with a reason for: ${args.join(' ')}`, () => {

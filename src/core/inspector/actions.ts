@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import type { CaptureStore } from '../capture/captureStore';
 import { detectLinuxFlavor, LinuxSystemStore, type LinuxFlavor } from '../trust/linuxSystem';
 import type { CaIdentity, TrustEnvironment } from '../trust/types';
-import { toHar, type Har, type HarCreator } from './har';
+import { toHar, type Har, type HarCreator, type HarOptions } from './har';
 import type { Exchange, ExchangeId } from '../../shared/exchange';
 import { matches, parseFilter } from '../../shared/filter';
 import { summarize } from '../../shared/summary';
@@ -13,10 +13,10 @@ import { summarize } from '../../shared/summary';
  * The HAR of the exchanges the inspector list shows for `filter` (all of them when it is empty): the
  * same filter language, applied to the same summaries, as the webview.
  */
-export function harForFilter(store: CaptureStore, filter: string, creator: HarCreator, serverIPAddress?: string): Har {
+export function harForFilter(store: CaptureStore, filter: string, creator: HarCreator, options: HarOptions = {}): Har {
 	const parsed = parseFilter(filter);
 	const exchanges = parsed.terms.length === 0 ? store.list() : store.list().filter((exchange) => matches(parsed, summarize(exchange)));
-	return toHar(exchanges, (id, side) => store.body(id, side), creator, serverIPAddress ? { serverIPAddress } : {});
+	return toHar(exchanges, (id, side) => store.body(id, side), creator, options);
 }
 
 // Connection-level headers that belong to the original hop, not to the request (RFC 9110 7.6.1).

@@ -3,6 +3,7 @@ import { bodyKind, bodyText, isTextKind } from '../../shared/bodyKind';
 import type { Exchange, ExchangeId, RawHeaders, TlsDetails, WebSocketMessage } from '../../shared/exchange';
 import { decodeBodySync, decodeWebSocketPayloadSync } from './bodyDecoding';
 import type { BodySide } from '../capture/captureStore';
+import { REDACTED, redactHeader } from './redaction';
 
 // The HAR 1.2 shapes we write (http://www.softwareishard.com/blog/har-12-spec/). Fields starting with
 // `_` are custom, as the spec allows; `_webSocketMessages` and `_resourceType` follow Chrome DevTools.
@@ -125,6 +126,8 @@ export interface Har {
 	log: {
 		version: '1.2';
 		creator: HarCreator;
+		/** Says what was redacted, when something was. */
+		comment?: string;
 		entries: HarEntry[];
 		/** Failed TLS handshakes: no request was made, so they are not entries. */
 		_tlsErrors?: HarTlsError[];
@@ -135,12 +138,23 @@ export interface Har {
 export interface HarOptions {
 	/** The dev server's address, for `serverIPAddress` (the model does not carry it). */
 	readonly serverIPAddress?: string;
+	/**
+	 * Keep the values of Authorization, Proxy-Authorization, Cookie and Set-Cookie (headers and the
+	 * cookie lists) as they were sent. Off by default: a HAR is made to be shared, and these are the
+	 * session's credentials; they are redacted ({@link redactHeader}), as in Chrome DevTools' sanitized
+	 * export, but keeping the names and cookie attributes.
+	 */
+	readonly includeSensitive?: boolean;
 }
+
+/** The log comment of a redacted HAR. */
+export const REDACTION_COMMENT = `Values of Authorization, Proxy-Authorization, Cookie and Set-Cookie are replaced by ${REDACTED}.`;
 
 /**
  * Builds a HAR 1.2 log from captured exchanges. Response bodies are decoded (gzip, br, …) and included as
  * text when textual, as base64 otherwise; TLS details go into `_tls`, WebSocket messages into Chrome's
- * `_webSocketMessages`, failed handshakes into `log._tlsErrors`. Synchronous: decodes on the calling thread.
+ * `_webSocketMessages`, failed handshakes into `log._tlsErrors`. Credentials and cookies are redacted
+ * unless {@link HarOptions.includeSensitive}. Synchronous: decodes on the calling thread.
  *
  * @param bodyOf the kept raw body of an exchange (e.g. `CaptureStore.body`).
  * @param creator defaults to TLS Lens without a version.
@@ -163,7 +177,7 @@ export function toHar(
 			});
 			continue;
 		}
-		entries.push(toEntry(exchange, bodyOf, options));
+		entries.push(toEntry(exchange, bodyOf, options, options.includeSensitive !== true));
 	}
 	// Entries in start order (HAR viewers expect it); sort is stable for equal times.
 	entries.sort((a, b) => a.startedDateTime < b.startedDateTime ? -1 : a.startedDateTime > b.startedDateTime ? 1 : 0);
@@ -171,6 +185,7 @@ export function toHar(
 		log: {
 			version: '1.2',
 			creator: { name: creator.name, version: creator.version },
+			...(options.includeSensitive === true ? {} : { comment: REDACTION_COMMENT }),
 			entries,
 			...(tlsErrors.length > 0 ? { _tlsErrors: tlsErrors } : {}),
 		},
@@ -182,7 +197,7 @@ export async function writeHar(file: string, har: Har): Promise<void> {
 	await writeFile(file, JSON.stringify(har, null, 2) + '\n', 'utf8');
 }
 
-function toEntry(exchange: Exchange, bodyOf: (id: ExchangeId, side: BodySide) => Buffer | undefined, options: HarOptions): HarEntry {
+function toEntry(exchange: Exchange, bodyOf: (id: ExchangeId, side: BodySide) => Buffer | undefined, options: HarOptions, redact: boolean): HarEntry {
 	const request = exchange.request!;
 	const httpVersion = request.httpVersion === '2' ? 'HTTP/2' : `HTTP/${request.httpVersion}`;
 	const timings = harTimings(exchange);
@@ -193,13 +208,13 @@ function toEntry(exchange: Exchange, bodyOf: (id: ExchangeId, side: BodySide) =>
 			method: request.method,
 			url: requestUrl(request.authority, request.path),
 			httpVersion,
-			cookies: requestCookies(request.headers),
-			headers: nameValues(request.headers),
+			cookies: requestCookies(request.headers, redact),
+			headers: nameValues(request.headers, redact),
 			queryString: queryString(request.path),
 			headersSize: -1,
 			bodySize: exchange.requestBody.size,
 		},
-		response: harResponse(exchange, httpVersion, bodyOf),
+		response: harResponse(exchange, httpVersion, bodyOf, redact),
 		cache: {},
 		timings: timings.har,
 		_id: exchange.id,
@@ -261,7 +276,7 @@ function round(ms: number): number {
 	return Math.round(ms * 1000) / 1000;
 }
 
-function harResponse(exchange: Exchange, httpVersion: string, bodyOf: (id: ExchangeId, side: BodySide) => Buffer | undefined): HarResponse {
+function harResponse(exchange: Exchange, httpVersion: string, bodyOf: (id: ExchangeId, side: BodySide) => Buffer | undefined, redact: boolean): HarResponse {
 	const response = exchange.response;
 	if (response === undefined) {
 		// Chrome's convention for a request that got no response.
@@ -297,8 +312,8 @@ function harResponse(exchange: Exchange, httpVersion: string, bodyOf: (id: Excha
 		status: response.statusCode,
 		statusText: response.statusMessage,
 		httpVersion,
-		cookies: responseCookies(response.headers),
-		headers: nameValues(response.headers),
+		cookies: responseCookies(response.headers, redact),
+		headers: nameValues(response.headers, redact),
 		content,
 		redirectURL: header(response.headers, 'location') ?? '',
 		headersSize: -1,
@@ -344,8 +359,8 @@ function requestUrl(authority: string, path: string): string {
 	return `https://${authority}${path.startsWith('/') || path === '*' ? path : '/' + path}`;
 }
 
-function nameValues(headers: RawHeaders): HarNameValue[] {
-	return headers.map(([name, value]) => ({ name, value }));
+function nameValues(headers: RawHeaders, redact: boolean): HarNameValue[] {
+	return headers.map(([name, value]) => ({ name, value: redact ? redactHeader(name, value) : value }));
 }
 
 function header(headers: RawHeaders, name: string): string | undefined {
@@ -378,7 +393,7 @@ function decodeQueryPart(part: string): string {
 	}
 }
 
-function requestCookies(headers: RawHeaders): HarCookie[] {
+function requestCookies(headers: RawHeaders, redact: boolean): HarCookie[] {
 	const cookies: HarCookie[] = [];
 	for (const [name, value] of headers) {
 		if (name.toLowerCase() !== 'cookie') continue;
@@ -386,19 +401,21 @@ function requestCookies(headers: RawHeaders): HarCookie[] {
 			const trimmed = pair.trim();
 			if (trimmed.length === 0) continue;
 			const eq = trimmed.indexOf('=');
-			cookies.push(eq < 0 ? { name: '', value: trimmed } : { name: trimmed.slice(0, eq).trim(), value: trimmed.slice(eq + 1).trim() });
+			const value = redact ? REDACTED : eq < 0 ? trimmed : trimmed.slice(eq + 1).trim();
+			cookies.push({ name: eq < 0 ? '' : trimmed.slice(0, eq).trim(), value });
 		}
 	}
 	return cookies;
 }
 
-function responseCookies(headers: RawHeaders): HarCookie[] {
+function responseCookies(headers: RawHeaders, redact: boolean): HarCookie[] {
 	const cookies: HarCookie[] = [];
-	for (const [name, value] of headers) {
+	for (const [name, header] of headers) {
 		if (name.toLowerCase() !== 'set-cookie') continue;
-		const [first, ...attributes] = value.split(';');
+		const [first, ...attributes] = header.split(';');
 		const eq = first.indexOf('=');
-		const cookie: HarCookie = eq < 0 ? { name: '', value: first.trim() } : { name: first.slice(0, eq).trim(), value: first.slice(eq + 1).trim() };
+		const value = redact ? REDACTED : eq < 0 ? first.trim() : first.slice(eq + 1).trim();
+		const cookie: HarCookie = { name: eq < 0 ? '' : first.slice(0, eq).trim(), value };
 		for (const attribute of attributes) {
 			const aeq = attribute.indexOf('=');
 			const key = (aeq < 0 ? attribute : attribute.slice(0, aeq)).trim().toLowerCase();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { CaptureStore } from '../../../src/core/capture/captureStore';
 import { toHar, writeHar } from '../../../src/core/inspector/har';
+import { redactHeader } from '../../../src/core/inspector/redaction';
 import { flat, init, request, sleep } from '../capture/helpers';
 
 type Json = Record<string, unknown>;
@@ -95,7 +96,8 @@ describe('HAR export', () => {
 		const post = store.beginExchange(init({
 			request: request({ method: 'POST', path: '/api/items?q=a%20b&flag&x=1+2', httpVersion: '2', headers: [
 				[':method', 'POST'], [':authority', 'localhost:8443'], [':path', '/api/items?q=a%20b&flag&x=1+2'], ['content-type', 'application/json'],
-				['cookie', 'session=abc; theme=dark'], ['accept-encoding', 'gzip, br'],
+				['cookie', 'session=abc; theme=dark'], ['accept-encoding', 'gzip, br'], ['authorization', 'Bearer eyJhbGciOi.secret'],
+				['proxy-authorization', 'Basic dXNlcjpwYXNz'],
 			] }),
 		}))!;
 		ids.post = post.id;
@@ -163,7 +165,7 @@ describe('HAR export', () => {
 
 	it('carries requests, decoded responses, cookies, TLS details and WebSocket messages', async () => {
 		const ids = await populate();
-		const har = toHar(store.list(), (id, side) => store.body(id, side), { name: 'TLS Lens', version: '0.1.0' }, { serverIPAddress: '127.0.0.1' });
+		const har = toHar(store.list(), (id, side) => store.body(id, side), { name: 'TLS Lens', version: '0.1.0' }, { serverIPAddress: '127.0.0.1', includeSensitive: true });
 		const byId = new Map(har.log.entries.map((e) => [e._id, e]));
 
 		const post = byId.get(ids.post)!;
@@ -172,6 +174,8 @@ describe('HAR export', () => {
 		assert.equal(post.request.headers[0].name, ':method', 'raw order, pseudo-headers included');
 		assert.deepEqual(post.request.queryString, [{ name: 'q', value: 'a b' }, { name: 'flag', value: '' }, { name: 'x', value: '1 2' }]);
 		assert.deepEqual(post.request.cookies, [{ name: 'session', value: 'abc' }, { name: 'theme', value: 'dark' }]);
+		assert.ok(post.request.headers.some((h) => h.name === 'authorization' && h.value === 'Bearer eyJhbGciOi.secret'), 'asked for: as sent');
+		assert.equal(har.log.comment, undefined);
 		assert.deepEqual(post.request.postData, { mimeType: 'application/json', text: '{"name":"thing"}' });
 		assert.equal(post.request.bodySize, 16);
 		assert.equal(post.response.status, 201);
@@ -214,6 +218,37 @@ describe('HAR export', () => {
 		assert.equal(byId.get(ids.pending)!._state, 'pending');
 		assert.equal(har.log._tlsErrors!.length, 1);
 		assert.equal(har.log._tlsErrors![0].error, 'tlsv1 alert unknown ca');
+	});
+
+	it('redacts credentials and cookies by default, keeping names, schemes and cookie attributes', async () => {
+		const ids = await populate();
+		const har = toHar(store.list(), (id, side) => store.body(id, side));
+		const post = har.log.entries.find((e) => e._id === ids.post)!;
+		const value = (headers: Array<{ name: string; value: string }>, name: string): string | undefined => headers.find((h) => h.name.toLowerCase() === name)?.value;
+		assert.equal(value(post.request.headers, 'authorization'), 'Bearer [redacted]');
+		assert.equal(value(post.request.headers, 'proxy-authorization'), 'Basic [redacted]');
+		assert.equal(value(post.request.headers, 'cookie'), 'session=[redacted]; theme=[redacted]');
+		assert.equal(value(post.response.headers, 'set-cookie'), 'session=[redacted]; Path=/; HttpOnly; Secure; SameSite=Lax');
+		assert.deepEqual(post.request.cookies, [{ name: 'session', value: '[redacted]' }, { name: 'theme', value: '[redacted]' }]);
+		assert.deepEqual(post.response.cookies, [{ name: 'session', value: '[redacted]', path: '/', httpOnly: true, secure: true, sameSite: 'Lax' }]);
+		// Everything else is as sent, and the file says what it left out.
+		assert.equal(value(post.request.headers, 'content-type'), 'application/json');
+		assert.equal(value(post.response.headers, 'location'), '/api/items/7');
+		assert.match(har.log.comment!, /Authorization, Proxy-Authorization, Cookie and Set-Cookie/);
+		const text = JSON.stringify(har);
+		for (const secret of ['eyJhbGciOi', 'dXNlcjpwYXNz', 'session=abc', '"abc"', 'session=xyz', '"xyz"', 'theme=dark', '"dark"']) assert.ok(!text.includes(secret), `${secret} leaked`);
+		checkHar(JSON.parse(text));
+	});
+
+	it('redacts each header form: schemes, bare tokens, cookie pairs without a name, any case', () => {
+		assert.equal(redactHeader('Authorization', 'Bearer abc.def'), 'Bearer [redacted]');
+		assert.equal(redactHeader('AUTHORIZATION', 'Digest username="u", response="r"'), 'Digest [redacted]');
+		assert.equal(redactHeader('authorization', 'opaque-token'), '[redacted]', 'no scheme: all of it');
+		assert.equal(redactHeader('authorization', 'Bearer '), '[redacted]');
+		assert.equal(redactHeader('Cookie', 'a=1;b=2; ; lonely'), 'a=[redacted]; b=[redacted]; [redacted]');
+		assert.equal(redactHeader('set-cookie', 'token=s3cret'), 'token=[redacted]');
+		assert.equal(redactHeader('Set-Cookie', 'id=a=b; Expires=Wed, 21 Oct 2026 07:28:00 GMT'), 'id=[redacted]; Expires=Wed, 21 Oct 2026 07:28:00 GMT');
+		assert.equal(redactHeader('x-api-key', 'kept'), 'kept', 'only the four named headers');
 	});
 
 	it('marks truncated bodies and decodes what was kept', () => {
