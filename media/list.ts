@@ -262,7 +262,9 @@ export class VirtualList {
 		re.element.dataset.id = String(s.id);
 		// A stream the client closed (EventSource.close(), an aborted fetch) ended normally: not red.
 		const failed = s.state === 'aborted' || s.state === 'upstream-error' || s.state === 'tls-error';
-		re.element.className = `row${re.selected ? ' selected' : ''}${s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}${s.note ? ' noted' : ''}`;
+		// An open WebSocket is live, not waiting: it looks like any answered row.
+		const open = s.kind === 'websocket' && s.state === 'pending' && s.status === 101;
+		re.element.className = `row${re.selected ? ' selected' : ''}${open ? ' open' : s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}${s.note ? ' noted' : ''}`;
 		for (let c = 0; c < COLUMNS.length; c++) {
 			const column = COLUMNS[c];
 			const cell = re.cells[c];

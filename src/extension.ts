@@ -41,6 +41,8 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 	controller = new ProxyController(logger, context.globalStorageUri);
 	const proxy = controller;
 	const trust = new TrustUi(context, logger, proxy);
+	// In the background: it reads the trust stores, which activation must not wait for.
+	void trust.refreshTrusted().catch((error: unknown) => logger.warn(`Trust: could not read the trust stores: ${error instanceof Error ? error.message : String(error)}`));
 	const inspector = new Inspector(proxy, context.extensionUri, logger, trust);
 	const webpackFix = new WebpackFix(logger, () => channel.show());
 	// The settings change restarts the running proxy with it (see onDidChangeConfiguration below). An

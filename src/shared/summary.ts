@@ -75,14 +75,36 @@ const EXTENSION_TYPES: Record<string, ResourceType> = {
 	webmanifest: 'manifest',
 };
 
+const DESTINATION_TYPES: Record<string, ResourceType> = {
+	document: 'document', iframe: 'document', frame: 'document',
+	script: 'script', worker: 'script', sharedworker: 'script', serviceworker: 'script', audioworklet: 'script', paintworklet: 'script',
+	style: 'style', image: 'image', font: 'font', audio: 'media', video: 'media', track: 'media',
+	manifest: 'manifest', json: 'json', xslt: 'xml',
+};
+
 /**
- * The resource type of a response: by its media type first, then (for unlabelled or generic
+ * What the client asked for, from its request headers: the browser's `Sec-Fetch-Dest` (what it will
+ * use the response as), else a navigation's `Accept: text/html`; undefined for fetches and
+ * non-browser clients. It types responses that carry no media type of their own, above all a 304,
+ * which revalidates a cached script, page or image and has no Content-Type.
+ */
+export function requestedType(headers: RawHeaders): ResourceType | undefined {
+	const destination = headerValue(headers, 'sec-fetch-dest')?.trim().toLowerCase();
+	const byDestination = destination === undefined ? undefined : DESTINATION_TYPES[destination];
+	if (byDestination !== undefined) return byDestination;
+	return headerValue(headers, 'accept')?.toLowerCase().startsWith('text/html') ? 'document' : undefined;
+}
+
+/**
+ * The resource type of a response: by its media type first, then, for a response without one, by
+ * what the client asked for (`requested`, see {@link requestedType}); then (for unlabelled or generic
  * responses) by the path's extension, as Chrome DevTools does for its Type column.
  */
-export function classifyType(mime: string, path: string, kind: Exchange['kind'] = 'http'): ResourceType {
+export function classifyType(mime: string, path: string, kind: Exchange['kind'] = 'http', requested?: ResourceType): ResourceType {
 	if (kind === 'websocket') return 'websocket';
 	if (kind === 'tls-error') return 'tls';
 	const m = mime.toLowerCase();
+	if (m === '' && requested !== undefined) return requested;
 	if (m !== '' && m !== 'application/octet-stream' && m !== 'text/plain') {
 		if (m === 'text/html' || m === 'application/xhtml+xml') return 'document';
 		if (m === 'text/css') return 'style';
@@ -130,6 +152,8 @@ export function summarize(exchange: Exchange): ExchangeSummary {
 	const request = exchange.request;
 	const response = exchange.response;
 	const mime = mediaType(headerValue(response?.headers, 'content-type'));
+	// Only a response without a media type needs the request's headers split out.
+	const requested = mime === '' && request !== undefined && exchange.kind === 'http' ? requestedType(request.headers) : undefined;
 	let path = request?.path ?? '';
 	if (path.length > MAX_SUMMARY_PATH) path = path.slice(0, MAX_SUMMARY_PATH) + '…';
 	let size = exchange.responseBody.size;
@@ -147,7 +171,7 @@ export function summarize(exchange: Exchange): ExchangeSummary {
 		status: response?.statusCode ?? 0,
 		host: request?.authority ?? exchange.tls.sni ?? '',
 		path,
-		type: classifyType(mime, request?.path ?? '', exchange.kind),
+		type: classifyType(mime, request?.path ?? '', exchange.kind, requested),
 		mime,
 		size,
 		protocol: protocolLabel(exchange),

@@ -19,6 +19,8 @@ export const ContextKey = {
 	running: 'tlsLens.running',
 	/** `stopped`, `starting`, `running` or `error`. */
 	state: 'tlsLens.state',
+	/** True while something TLS Lens added trusts its CA: "Remove CA Trust" is offered only then. */
+	caTrusted: 'tlsLens.caTrusted',
 } as const;
 
 /** The settings section; keys below are relative to it. */

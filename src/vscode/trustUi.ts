@@ -1,6 +1,8 @@
 // The VS Code face of src/core/trust: "Trust Local CA…", "Remove CA Trust" and "Trust Doctor", the
 // consent modal, NODE_EXTRA_CA_CERTS for terminals and Node debug sessions, and the remote case (a
 // browser on another machine; VS Code for the Web served from loopback here is local).
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type * as Engine from '../core';
 import type { StoredCa } from '../core/certs';
@@ -8,7 +10,7 @@ import { DisposableStore } from '../core/events';
 import type { Logger } from '../core/logger';
 import type { CaIdentity, DoctorCheck, TrustAction, TrustChange, TrustPlan, TrustReport, TrustStore } from '../core/trust';
 import { caLocation, readSettings } from './config';
-import { SECTION } from './contributions';
+import { ContextKey, SECTION } from './contributions';
 import { loadEngine } from './engine';
 import type { ProxyController } from './proxyController';
 import { TRUST_GROUPS } from '../shared/trust';
@@ -131,6 +133,7 @@ export class TrustUi implements vscode.Disposable {
 		}
 		if (report.changes.some((change) => change.outcome === 'done')) { this.trustedAt = Date.now(); }
 		this.reportChanges(report, 'install');
+		await this.refreshTrusted();
 		return { mode: 'local', report, nodeExtraCaCerts: this.nodeExtraCaCerts };
 	}
 
@@ -142,6 +145,7 @@ export class TrustUi implements vscode.Disposable {
 		const remote = await this.remoteName();
 		if (remote) {
 			if (hasNode && await this.hooks.consent([], 'uninstall', [nodeLine])) { this.deleteNodeEnv(); }
+			await this.refreshTrusted();
 			this.hooks.notify(`TLS Lens changed no trust store on ${remote}. Remove the CA from your local machine's stores there (see "Trust Local CA…" → instructions).`);
 			return { mode: 'remote', nodeExtraCaCerts: this.nodeExtraCaCerts };
 		}
@@ -161,7 +165,32 @@ export class TrustUi implements vscode.Disposable {
 			this.deleteNodeEnv();
 		}
 		this.reportChanges(report, 'uninstall');
+		await this.refreshTrusted();
 		return { mode: 'local', report, nodeExtraCaCerts: this.nodeExtraCaCerts };
+	}
+
+	/**
+	 * Finds out whether anything TLS Lens added trusts its CA (a store entry of ours, or the terminal
+	 * variable) and sets the context key that offers "Remove CA Trust" only then. Reads stores, changes
+	 * nothing, and creates no CA: with none on disk nothing can trust it.
+	 */
+	async refreshTrusted(): Promise<boolean> {
+		let trusted = this.nodeExtraCaCerts !== undefined;
+		if (!trusted && await this.remoteName() === undefined) {
+			const location = this.proxy.session?.ca.dir ?? caLocation(readSettings(), this.context.globalStorageUri).dir;
+			if (existsSync(path.join(location, 'rootCA.pem'))) {
+				const { ca } = await this.openCa();
+				for (const store of await this.stores(loadEngine().trust)) {
+					if (!(await store.detect()).usable) { continue; }
+					if ((await store.status(ca)).entries.some((entry) => entry.ours)) {
+						trusted = true;
+						break;
+					}
+				}
+			}
+		}
+		await vscode.commands.executeCommand('setContext', ContextKey.caTrusted, trusted);
+		return trusted;
 	}
 
 	/** "TLS Lens: Trust Doctor": runs the checks, shows them, applies the fix the user picks. */
@@ -281,6 +310,7 @@ export class TrustUi implements vscode.Disposable {
 	private async setNodeEnv(ca: CaIdentity): Promise<void> {
 		const value = await this.nodeEnvValue(ca);
 		this.context.environmentVariableCollection.replace(NODE_EXTRA_CA_CERTS, value);
+		await vscode.commands.executeCommand('setContext', ContextKey.caTrusted, true);
 		this.logger.info(`New integrated terminals and Node debug sessions get ${NODE_EXTRA_CA_CERTS}=${value}.`);
 	}
 

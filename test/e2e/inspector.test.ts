@@ -201,7 +201,15 @@ describe('Traffic inspector in the VS Code UI', function () {
 
 	it('shows the HMR WebSocket messages, live, after a source file changes', async () => {
 		await setFilter('type:ws');
-		await rows().first().click();
+		// Open, so live: drawn like an answered row, not greyed out like one still waiting.
+		const socket = rows().first();
+		await socket.and(frame.locator('.row.open:not(.pending)')).waitFor();
+		const colour = (locator: typeof socket) => locator.evaluate('(element) => getComputedStyle(element).color');
+		await setFilter('');
+		const answered = await colour(row('/api/info.json'));
+		await setFilter('type:ws');
+		assert.equal(await colour(socket), answered);
+		await socket.click();
 		await tab('Messages').click();
 		await frame.locator('.message').filter({ hasText: '"type":"connected"' }).waitFor({ timeout: 10_000 });
 		const file = path.join(app, 'src/message.js');

@@ -54,6 +54,19 @@ describe('TLS Lens in the VS Code UI', function () {
 		assert.match(await statusItem().innerText(), /TLS/);
 	});
 
+	it('offers Trust Local CA, and not Remove CA Trust while nothing trusts the CA', async () => {
+		await page.keyboard.press('F1');
+		const input = page.locator('.quick-input-widget input');
+		const commands = page.locator('.quick-input-list .monaco-list-row');
+		await input.fill('>TLS Lens: Trust Local CA');
+		await commands.filter({ hasText: 'Trust Local CA' }).first().waitFor();
+		await input.fill('>TLS Lens: Remove CA Trust');
+		// The palette answers with similar commands (Trust Doctor, Trust Local CA…), not this one.
+		await commands.filter({ hasText: 'Trust Doctor' }).first().waitFor();
+		assert.equal(await commands.filter({ hasText: 'Remove CA Trust' }).count(), 0);
+		await input.press('Escape');
+	});
+
 	it('F1 → Start TLS Proxy → pick the discovered dev server → running in the status bar', async () => {
 		await runCommand(page, 'TLS Lens: Start TLS Proxy');
 		const candidate = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: `127.0.0.1:${vite.port}` });

@@ -143,6 +143,7 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 			assert.equal(hashDir(nssDir), before);
 			assert.doesNotMatch(certutilList(nssDir), /TLS Lens CA/);
 			assert.equal(api.trust.nodeExtraCaCerts, undefined);
+			assert.equal(await api.trust.refreshTrusted(), false, 'nothing trusted: Remove CA Trust is not offered');
 			baseline = await inNewTerminal((out) => `printf '%s' "\${NODE_EXTRA_CA_CERTS-unset}" > ${out}`, scratch);
 		});
 
@@ -158,6 +159,7 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 			assert.ok(value === certPath || readFileSync(value, 'utf8').includes(api.controller.session!.ca.ca.certPem.trim()), value);
 			if (baseline !== 'unset') { assert.ok(readFileSync(value, 'utf8').startsWith(readFileSync(baseline, 'utf8').trimEnd()), 'keeps the CA file that was there'); }
 			assert.equal(api.trust.nodeExtraCaCerts, value);
+			assert.equal(await api.trust.refreshTrusted(), true, 'Remove CA Trust is offered');
 			await new Promise((resolve) => setTimeout(resolve, 500)); // the collection reaches the terminal service asynchronously
 			assert.equal(await inNewTerminal((out) => `printf '%s' "$NODE_EXTRA_CA_CERTS" > ${out}`, scratch), value);
 			const fetched = await inNewTerminal((out) => `node -e "fetch('${url}/').then((r) => r.text(), (e) => 'ERR ' + (e.cause && e.cause.code)).then((t) => require('fs').writeFileSync('${out}', t))"`, scratch);
@@ -182,6 +184,7 @@ describe('Trust: consent, stores, NODE_EXTRA_CA_CERTS, remote', () => {
 			assert.deepEqual(outcome.report.changes.map((c) => c.outcome), ['done']);
 			assert.doesNotMatch(certutilList(nssDir), /TLS Lens CA/);
 			assert.equal(outcome.nodeExtraCaCerts, undefined);
+			assert.equal(await api.trust.refreshTrusted(), false, 'nothing left to remove: not offered again');
 			await new Promise((resolve) => setTimeout(resolve, 500));
 			assert.equal(await inNewTerminal((out) => `printf '%s' "\${NODE_EXTRA_CA_CERTS-unset}" > ${out}`, scratch), baseline, 'back to what it was before');
 		});

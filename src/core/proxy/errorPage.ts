@@ -67,22 +67,33 @@ export function renderErrorPage(failure: GatewayFailure, target: string, accept:
 </head><body>
 <h1>${title}</h1>
 <p>TLS Lens could not get an answer from the dev server at <code>${escapeHtml(target)}</code>.</p>
-<p>${escapeHtml(failure.reason)}</p>
-<p><strong>What to do:</strong> ${escapeHtml(failure.hint)}</p>
+<p>${htmlOf(failure.reason)}</p>
+<p><strong>What to do:</strong> ${htmlOf(failure.hint)}</p>
 </body></html>
 `;
 		return { status: failure.status, contentType: 'text/html; charset=utf-8', body: Buffer.from(html) };
 	}
 	if (accept !== undefined && accept.includes('json')) {
-		const json = JSON.stringify({ error: failure.status === 504 ? 'gateway_timeout' : 'bad_gateway', status: failure.status, target, message: failure.reason, hint: failure.hint });
+		const json = JSON.stringify({ error: failure.status === 504 ? 'gateway_timeout' : 'bad_gateway', status: failure.status, target, message: plain(failure.reason), hint: plain(failure.hint) });
 		return { status: failure.status, contentType: 'application/json; charset=utf-8', body: Buffer.from(json + '\n') };
 	}
-	const text = `${title}: TLS Lens could not get an answer from the dev server at ${target}.\n${failure.reason}\nWhat to do: ${failure.hint}\n`;
+	const text = `${title}: TLS Lens could not get an answer from the dev server at ${target}.\n${plain(failure.reason)}\nWhat to do: ${plain(failure.hint)}\n`;
 	return { status: failure.status, contentType: 'text/plain; charset=utf-8', body: Buffer.from(text) };
 }
 
 function escapeHtml(text: string): string {
 	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Reasons and hints mark commands with backticks, as Markdown does: code in the HTML page, quotes elsewhere.
+const CODE = /`([^`]+)`/g;
+
+function htmlOf(text: string): string {
+	return escapeHtml(text).replace(CODE, '<code>$1</code>');
+}
+
+function plain(text: string): string {
+	return text.replace(CODE, '"$1"');
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { Exchange } from '../../../src/shared/exchange';
 import {
-	classifyType, formatBytes, formatDuration, MAX_SUMMARY_PATH, mediaType, summarize, timingPhases, visible, visibleLine,
+	classifyType, formatBytes, requestedType, formatDuration, MAX_SUMMARY_PATH, mediaType, summarize, timingPhases, visible, visibleLine,
 } from '../../../src/shared/summary';
 
 function exchange(overrides: Partial<Exchange> = {}): Exchange {
@@ -89,6 +89,27 @@ describe('inspector summaries and type classification', () => {
 		for (const [mime, path, type] of cases) assert.equal(classifyType(mime, path), type, `${mime} ${path}`);
 		assert.equal(classifyType('text/html', '/', 'websocket'), 'websocket');
 		assert.equal(mediaType(' Text/HTML ; charset=utf-8'), 'text/html');
+	});
+
+	it('types a 304 (no Content-Type) by what it revalidates: Sec-Fetch-Dest, a navigation\'s Accept, then the path', () => {
+		const revalidated = (path: string, headers: Array<[string, string]>) => summarize(exchange({
+			request: { method: 'GET', path, authority: 'localhost:8443', httpVersion: '2', headers },
+			response: { statusCode: 304, statusMessage: 'Not Modified', headers: [['ETag', 'W/"1"']] },
+			responseBody: { size: 0, captured: 0, truncated: false },
+		})).type;
+		assert.equal(revalidated('/', [['sec-fetch-dest', 'document'], ['accept', 'text/html']]), 'document');
+		assert.equal(revalidated('/@vite/client', [['sec-fetch-dest', 'script']]), 'script');
+		assert.equal(revalidated('/src/App.vue?t=1', [['Sec-Fetch-Dest', 'Script']]), 'script', 'any case');
+		assert.equal(revalidated('/logo', [['sec-fetch-dest', 'image']]), 'image');
+		assert.equal(revalidated('/theme', [['sec-fetch-dest', 'style']]), 'style');
+		assert.equal(revalidated('/sw', [['sec-fetch-dest', 'serviceworker']]), 'script');
+		assert.equal(revalidated('/page', [['accept', 'text/html,application/xhtml+xml']]), 'document', 'an older browser\'s navigation');
+		// A fetch says "empty": the path decides, as for any unlabelled response.
+		assert.equal(revalidated('/api/info.json', [['sec-fetch-dest', 'empty'], ['accept', '*/*']]), 'json');
+		assert.equal(revalidated('/api/info', [['sec-fetch-dest', 'empty']]), 'other');
+		// A labelled response keeps its own type whatever was asked for.
+		assert.equal(summarize(exchange({ request: { method: 'GET', path: '/x', authority: 'a', httpVersion: '2', headers: [['sec-fetch-dest', 'image']] } })).type, 'json');
+		assert.equal(requestedType([['sec-fetch-dest', 'nonsense']]), undefined);
 	});
 
 	it('computes waterfall phases from the monotonic offsets', () => {

@@ -33,6 +33,9 @@ describe('proxy: failures', function () {
 			assert.match(html, new RegExp(`http://localhost:${targetPort}`));
 			assert.match(html, /connection refused/i);
 			assert.match(html, /Start your dev server/);
+			// The command is code, not Markdown read out.
+			assert.match(html, /<code>npm run dev<\/code>/);
+			assert.ok(!html.includes('`'), 'no literal backticks');
 			assert.match(logs.join('\n'), new RegExp(`warn \\[proxy\\] Cannot reach http://localhost:${targetPort}`));
 		});
 
@@ -42,11 +45,12 @@ describe('proxy: failures', function () {
 			const body = JSON.parse(json.body.toString()) as { status: number; target: string; hint: string };
 			assert.equal(body.status, 502);
 			assert.equal(body.target, `http://localhost:${targetPort}`);
-			assert.match(body.hint, /npm run dev/);
+			assert.match(body.hint, /"npm run dev"/);
 			const plain = await h2Request(ca, port, '/x', { method: 'POST', body: 'data' });
 			assert.equal(plain.status, 502);
 			assert.match(String(plain.headers['content-type']), /^text\/plain/);
 			assert.match(plain.body.toString(), /^502 Bad Gateway/);
+			assert.ok(!plain.body.toString().includes('`'), 'no literal backticks');
 		});
 
 		it('forwards again as soon as the dev server is up, and says so in the log', async () => {
