@@ -49,15 +49,17 @@ export class DetailsPane {
 	private messageFilter = '';
 	private messageDirection: 'all' | 'client' | 'server' = 'all';
 	private readonly bodyCache = new Map<string, BodyView | undefined>();
+	/** Copy as cURL, Copy as fetch and Replay: offered only for an HTTP request the host still keeps. */
+	private readonly requestActions: readonly HTMLButtonElement[];
 
 	constructor(private readonly callbacks: DetailsCallbacks) {
 		this.title = h('div', { class: 'details-title', attrs: { role: 'heading', 'aria-level': '2' } });
-		const actions = h('div', { class: 'details-actions' },
+		this.requestActions = [
 			button('terminal', 'Copy as cURL', () => this.details && callbacks.copyAs(this.details.summary.id, 'curl'), { showLabel: true }),
 			button('code', 'Copy as fetch', () => this.details && callbacks.copyAs(this.details.summary.id, 'fetch'), { showLabel: true }),
 			button('debug-restart', 'Replay', () => this.details && callbacks.replay(this.details.summary.id), { showLabel: true, title: 'Send this request again through the proxy' }),
-			button('close', 'Close details (Esc)', () => callbacks.close()),
-		);
+		];
+		const actions = h('div', { class: 'details-actions' }, ...this.requestActions, button('close', 'Close details (Esc)', () => callbacks.close()));
 		this.tabList = h('div', { class: 'tabs', attrs: { role: 'tablist', 'aria-label': 'Exchange details' } });
 		for (const tab of TABS) {
 			const b = h('button', {
@@ -97,17 +99,25 @@ export class DetailsPane {
 		this.messageFilter = text;
 	}
 
-	/** Shows `details` (or a "gone" note for `id` when undefined). Keeps the tab when possible. */
-	show(details: ExchangeDetails | undefined, id: number, tab?: TabId): void {
+	/**
+	 * Shows `details`, or, when undefined, why exchange `id` has none any more (`evicted`: the store
+	 * let go of it to stay within its memory budget). Keeps the tab when possible.
+	 */
+	show(details: ExchangeDetails | undefined, id: number, tab?: TabId, evicted = false): void {
 		const sameExchange = this.details?.summary.id === id;
 		if (!sameExchange) this.bodyCache.clear();
 		this.details = details;
 		if (tab !== undefined) this.tab = tab;
 		clear(this.title);
 		this.trustNotice.hidden = !(details?.summary.kind === 'tls-error' && isUntrustedCaError(details.error ?? details.summary.error));
+		// A TLS failure made no request; a WebSocket is not a request to copy or send again.
+		const offered = details !== undefined && details.summary.kind === 'http' && details.request !== undefined;
+		for (const action of this.requestActions) action.hidden = !offered;
 		if (!details) {
 			this.title.append(h('span', { text: `#${id}` }));
-			this.renderPanelMessage('This exchange is no longer kept: the capture was cleared, the proxy stopped, or the memory budget evicted it.');
+			this.renderPanelMessage(evicted
+				? 'This exchange was evicted: the capture keeps to its memory budget (tlsLens.capture.budget) by letting go of the oldest finished exchanges, and this was one of them. Its headers, bodies and timing are gone.'
+				: 'This exchange is no longer kept: the capture was cleared, the proxy stopped, or the memory budget evicted it.');
 			this.updateTabs();
 			return;
 		}

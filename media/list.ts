@@ -42,6 +42,17 @@ function stateTitle(s: ExchangeSummary): string {
 	return s.error ? visibleLine(s.error) : '';
 }
 
+/** A row as a screen reader says it: each column's name and value (empty ones left out), and the note's presence. */
+function rowLabel(s: ExchangeSummary): string {
+	const parts: string[] = [];
+	for (const column of COLUMNS) {
+		const value = column.cell(s);
+		if (value !== '') parts.push(`${column.label} ${value}`);
+	}
+	if (s.note) parts.push('has a TLS Lens note');
+	return parts.join(', ');
+}
+
 /** What the Status cell says on hover: TLS Lens's note first, when there is one, then the state. */
 function statusTitle(s: ExchangeSummary): string {
 	const state = stateTitle(s);
@@ -265,6 +276,7 @@ export class VirtualList {
 		// An open WebSocket is live, not waiting: it looks like any answered row.
 		const open = s.kind === 'websocket' && s.state === 'pending' && s.status === 101;
 		re.element.className = `row${re.selected ? ' selected' : ''}${open ? ' open' : s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}${s.note ? ' noted' : ''}`;
+		re.element.setAttribute('aria-label', rowLabel(s));
 		for (let c = 0; c < COLUMNS.length; c++) {
 			const column = COLUMNS[c];
 			const cell = re.cells[c];

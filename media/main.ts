@@ -74,7 +74,11 @@ const toolbar = h('div', { class: 'toolbar', attrs: { role: 'toolbar', 'aria-lab
 	notice,
 	count,
 	pauseButton,
-	button('clear-all', 'Clear', () => handler.sendEvent('clear', {})),
+	button('clear-all', 'Clear', () => {
+		// What the details show is cleared too.
+		select(undefined, false);
+		handler.sendEvent('clear', {});
+	}),
 	button('save', 'Export HAR…', () => void exportHar(), { title: 'Export the listed requests as HAR' }),
 	trustButton,
 );
@@ -286,6 +290,13 @@ function selectedChanged(): void {
 function onRows(event: RowsEvent): void {
 	const applied = model.apply(event, selected);
 	if (!applied.accepted) return;
+	// The store let go of the exchange whose details are open: say so where its details were.
+	if (selected !== undefined && !event.reset && event.removed.includes(selected)) {
+		++detailsToken;
+		window.clearTimeout(detailsTimer);
+		detailsTimer = 0;
+		details.show(undefined, selected, undefined, true);
+	}
 	// A new proxy session: the old selection's id means nothing now.
 	if (applied.newSession && selected !== undefined) select(undefined, false);
 	saved.generation = model.generation;

@@ -20,16 +20,23 @@ export class ProxyStatusBar implements vscode.Disposable {
 		this.item.dispose();
 	}
 
+	/** What a screen reader announces for the item (VS Code would otherwise read the text's icon names). */
+	private say(label: string): void {
+		this.item.accessibilityInformation = { label, role: 'button' };
+	}
+
 	private render(state: ProxyState): void {
 		this.item.backgroundColor = undefined;
 		switch (state.kind) {
 			case 'stopped':
 				this.item.text = '$(unlock) TLS';
 				this.item.tooltip = 'Start TLS Proxy';
+				this.say('TLS Lens: the proxy is stopped. Activate to start it.');
 				break;
 			case 'starting':
 				this.item.text = '$(loading~spin) TLS';
 				this.item.tooltip = `Starting the TLS proxy for ${state.target}…`;
+				this.say(`TLS Lens: starting the proxy for ${state.target}.`);
 				break;
 			case 'running': {
 				const target = state.session.proxy.target;
@@ -40,12 +47,15 @@ export class ProxyStatusBar implements vscode.Disposable {
 				tooltip.appendMarkdown(`[$(link-external) Open](command:${Command.openInBrowser}) · [$(copy) Copy URL](command:${Command.copyUrl}) · `
 					+ `[$(inspect) Inspect](command:${Command.openInspector}) · [$(debug-stop) Stop](command:${Command.stop})`);
 				this.item.tooltip = tooltip;
+				// The tooltip is Markdown with command links; a screen reader gets the words instead.
+				this.say(`TLS Lens: the proxy is running, ${state.session.url} forwards to ${target.origin}. Activate to stop it.`);
 				break;
 			}
 			case 'error':
 				this.item.text = '$(error) TLS';
 				this.item.tooltip = `TLS Lens could not start the proxy for ${state.target}: ${state.message}\n\nClick to try again.`;
 				this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+				this.say(`TLS Lens could not start the proxy for ${state.target}: ${state.message} Activate to try again.`);
 				break;
 		}
 	}

@@ -116,6 +116,8 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await rows().nth(1).waitFor({ state: 'detached' }); // rendered on the next animation frame
 		assert.equal(await rows().count(), 1);
 		await row('/api/info.json').waitFor();
+		// A screen reader hears the row as its columns, in words.
+		assert.match(await row('/api/info.json').getAttribute('aria-label') ?? '', /^Status 200, Method GET, Host localhost:\d+, Path \/api\/info\.json, Type json, Proto h2, Size \d+ B, Time \d+ ms$/);
 		await setFilter('-type:json method:GET status:2xx');
 		await row('/api/info.json').waitFor({ state: 'detached' });
 		await row('/src/main.js').waitFor();
@@ -199,15 +201,33 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await frame.locator('.row.selected').waitFor();
 	});
 
+	it('offers Copy and Replay for an HTTP request, and Clear empties the list and closes the details', async () => {
+		await setFilter('har-export-check');
+		await row('/har-export-check').click();
+		await frame.locator('.details-title').filter({ hasText: '/har-export-check' }).waitFor();
+		for (const name of ['Copy as cURL', 'Copy as fetch', 'Replay']) await frame.getByRole('button', { name }).waitFor();
+		await setFilter('');
+		await frame.getByRole('button', { name: 'Clear', exact: true }).click();
+		await frame.locator('body[data-view="0"]').waitFor();
+		await frame.locator('.details-pane').waitFor({ state: 'hidden' });
+		assert.equal(await frame.locator('.with-details').count(), 0);
+		// Traffic after Clear shows up as usual (the page stays open: its HMR socket is the next test's).
+		const appPage = await appContext.newPage();
+		await appPage.goto(`https://localhost:${port}/`);
+		await appPage.locator('#info').filter({ hasText: 'TLS Lens demo' }).waitFor({ timeout: 20_000 });
+		await row('/api/info.json').waitFor();
+		await rows().filter({ hasText: 'websocket' }).first().waitFor();
+	});
 	it('shows the HMR WebSocket messages, live, after a source file changes', async () => {
 		await setFilter('type:ws');
 		// Open, so live: drawn like an answered row, not greyed out like one still waiting.
 		const socket = rows().first();
 		await socket.and(frame.locator('.row.open:not(.pending)')).waitFor();
-		const colour = (locator: typeof socket) => locator.evaluate('(element) => getComputedStyle(element).color');
+		const colour = (locator: typeof socket) => locator.evaluate((element) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(element).color);
 		await setFilter('');
 		const answered = await colour(row('/api/info.json'));
 		await setFilter('type:ws');
+		assert.match(answered, /^rgba?\(/);
 		assert.equal(await colour(socket), answered);
 		await socket.click();
 		await tab('Messages').click();
@@ -375,6 +395,8 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await setFilter('type:tls');
 		await row('localhost').click();
 		await frame.getByText(/does not trust the TLS Lens CA/).first().waitFor();
+		// No request was made: nothing to copy or send again.
+		for (const name of ['Copy as cURL', 'Copy as fetch', 'Replay']) assert.equal(await frame.getByRole('button', { name }).isVisible(), false, name);
 		await frame.getByRole('button', { name: 'Open Trust Doctor' }).click();
 		const view = frame.getByRole('region', { name: 'Trust Doctor' });
 		await view.waitFor();
@@ -538,6 +560,22 @@ describe('Traffic inspector in the VS Code UI', function () {
 			await page.setViewportSize({ width: 1400, height: 820 });
 			await setTheme(page, app, 'Default Dark Modern');
 		}
+	});
+
+	it('says so when the capture evicts the exchange whose details are open, and offers nothing to copy', async () => {
+		// The refused app.test request is still open in the details; 1 MiB bodies (the default capture
+		// limit) past the 64 MiB budget push it out, oldest first.
+		await frame.locator('.details-title').filter({ hasText: 'app.test' }).waitFor();
+		await frame.getByRole('button', { name: 'Replay' }).waitFor();
+		writeFileSync(path.join(app, 'public/big.bin'), Buffer.alloc(1024 * 1024, 0x61));
+		for (let i = 0; i < 80; i += 4) {
+			await Promise.all([0, 1, 2, 3].map((k) => getWithHost(port, `localhost:${port}`, `/big.bin?n=${i + k}`)));
+		}
+		await frame.getByText(/^This exchange was evicted: the capture keeps to its memory budget/).waitFor({ timeout: 20_000 });
+		for (const name of ['Copy as cURL', 'Copy as fetch', 'Replay']) assert.equal(await frame.getByRole('button', { name }).isVisible(), false, name);
+		await page.screenshot({ path: path.join(output, 'inspector-evicted.png') });
+		await frame.getByRole('button', { name: 'Close details (Esc)' }).click();
+		await frame.locator('.details-pane').waitFor({ state: 'hidden' });
 	});
 });
 

@@ -48,10 +48,13 @@ describe('TLS Lens in the VS Code UI', function () {
 	});
 
 	const statusItem = () => page.locator('.statusbar-item').filter({ hasText: /TLS|:\d+ → :\d+/ }).first();
+	// What a screen reader is told: the item's (or its link's) aria-label.
+	const spoken = () => statusItem().evaluate((item) => item.getAttribute('aria-label') ?? item.querySelector('[aria-label]')?.getAttribute('aria-label') ?? null);
 
 	it('shows the stopped state in the status bar', async () => {
 		await statusItem().waitFor({ timeout: 60_000 });
 		assert.match(await statusItem().innerText(), /TLS/);
+		assert.equal(await spoken(), 'TLS Lens: the proxy is stopped. Activate to start it.');
 	});
 
 	it('offers Trust Local CA, and not Remove CA Trust while nothing trusts the CA', async () => {
@@ -75,6 +78,8 @@ describe('TLS Lens in the VS Code UI', function () {
 		await page.locator('.statusbar-item').filter({ hasText: new RegExp(`:\\d+ → :${vite.port}`) }).waitFor({ timeout: 30_000 });
 		const text = await statusItem().innerText();
 		assert.match(text, new RegExp(`:(\\d+) → :${vite.port}`));
+		// Words, not the Markdown tooltip or icon names.
+		assert.match(await spoken() ?? '', new RegExp(`^TLS Lens: the proxy is running, https://localhost:\\d+ forwards to http://(localhost|127\\.0\\.0\\.1):${vite.port}\\. Activate to stop it\\.$`));
 		// The notification with the URL and its actions: as a toast, or (if the workbench already tucked it
 		// away) in the notification center.
 		const notice = /TLS Lens: https:\/\/localhost:\d+ → http:\/\/(localhost|127\.0\.0\.1):\d+/;
