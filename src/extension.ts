@@ -13,6 +13,9 @@ import { HostCheckFix } from './vscode/hostCheckFix';
 import { WebpackFix } from './vscode/webpackFix';
 import { explainLinks, linksFor } from './vscode/workbench';
 
+/** workspaceState key of the target the proxy last ran on. */
+const LAST_TARGET_KEY = 'tlsLens.lastTarget';
+
 /** What activate returns: used by the integration tests, harmless for everyone else. */
 export interface TlsLensApi {
 	readonly controller: ProxyController;
@@ -72,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 			if (choice) { channel.show(); }
 			return undefined;
 		}
+		void context.workspaceState.update(LAST_TARGET_KEY, chosen);
 		void vscode.window.showInformationMessage(`TLS Lens: ${session.url} → ${session.proxy.target.origin}`, 'Open in Browser', 'Copy URL', 'Open Inspector')
 			.then((choice) => {
 				const command = choice === 'Open in Browser' ? Command.openInBrowser : choice === 'Copy URL' ? Command.copyUrl : choice === 'Open Inspector' ? Command.openInspector : undefined;
@@ -79,6 +83,10 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 			});
 		return session.url;
 	};
+
+	// What a click on the status bar starts on without asking: the target that just failed, else the last
+	// one the proxy ran on in this workspace; undefined (ask) when the target setting decides anyway.
+	const restartTarget = () => readSettings().target ? undefined : proxy.state.kind === 'error' ? proxy.state.target : context.workspaceState.get<string>(LAST_TARGET_KEY);
 
 	const runningUrl = () => {
 		const session = proxy.session;
@@ -95,14 +103,14 @@ export function activate(context: vscode.ExtensionContext): TlsLensApi {
 		channel,
 		proxy,
 		inspector,
-		new ProxyStatusBar(proxy),
+		new ProxyStatusBar(proxy, restartTarget),
 		proxy.onDidChangeState(setContext),
 		// The controller fires this at most once per session, so this is one warning per session.
 		proxy.onDidDetectWebpackBypass(({ bypass }) => { void webpackFix.notify(bypass); }),
 		proxy.onDidDetectHostCheck(({ refusal }) => { void hostCheckFix.notify(refusal); }),
 		vscode.commands.registerCommand(Command.start, (target?: string) => start(typeof target === 'string' ? target : undefined)),
 		vscode.commands.registerCommand(Command.stop, () => proxy.stop()),
-		vscode.commands.registerCommand(Command.toggle, () => (proxy.state.kind === 'running' || proxy.state.kind === 'starting' ? proxy.stop() : start())),
+		vscode.commands.registerCommand(Command.toggle, () => (proxy.state.kind === 'running' || proxy.state.kind === 'starting' ? proxy.stop() : start(restartTarget()))),
 		vscode.commands.registerCommand(Command.openInBrowser, async () => {
 			const links = await runningLinks();
 			if (!links) { return undefined; }

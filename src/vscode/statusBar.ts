@@ -7,7 +7,8 @@ export class ProxyStatusBar implements vscode.Disposable {
 	private readonly item = vscode.window.createStatusBarItem('tlsLens.status', vscode.StatusBarAlignment.Right, 100);
 	private readonly subscription: vscode.Disposable;
 
-	constructor(controller: ProxyController) {
+	/** @param restartTarget what a click starts on when stopped (undefined: the target picker asks). */
+	constructor(controller: ProxyController, private readonly restartTarget: () => string | undefined) {
 		this.item.name = 'TLS Lens';
 		this.item.command = Command.toggle;
 		this.render(controller.state);
@@ -28,11 +29,13 @@ export class ProxyStatusBar implements vscode.Disposable {
 	private render(state: ProxyState): void {
 		this.item.backgroundColor = undefined;
 		switch (state.kind) {
-			case 'stopped':
+			case 'stopped': {
 				this.item.text = '$(unlock) TLS';
-				this.item.tooltip = 'Start TLS Proxy';
-				this.say('TLS Lens: the proxy is stopped. Activate to start it.');
+				const again = this.restartTarget();
+				this.item.tooltip = again ? `Start TLS Proxy for ${again} again` : 'Start TLS Proxy';
+				this.say(`TLS Lens: the proxy is stopped. Activate to start it${again ? ` for ${again}` : ''}.`);
 				break;
+			}
 			case 'starting':
 				this.item.text = '$(loading~spin) TLS';
 				this.item.tooltip = `Starting the TLS proxy for ${state.target}…`;

@@ -127,4 +127,13 @@ describe('TLS Lens in the VS Code UI', function () {
 		await page.locator('.statusbar-item').filter({ hasText: /^\s*TLS\s*$/ }).waitFor({ timeout: 15_000 });
 		await page.screenshot({ path: path.join(screenshots, 'stopped.png') });
 	});
+
+	it('clicking it again starts on the same dev server without asking, and says so beforehand', async () => {
+		assert.match(await spoken() ?? '', new RegExp(`^TLS Lens: the proxy is stopped\\. Activate to start it for \\S+:${vite.port}\\.$`));
+		await statusItem().click();
+		await page.locator('.statusbar-item').filter({ hasText: new RegExp(`:\\d+ → :${vite.port}`) }).waitFor({ timeout: 30_000 });
+		assert.equal(await page.locator('.quick-input-widget').isVisible(), false, 'no target picker');
+		await statusItem().click();
+		await page.locator('.statusbar-item').filter({ hasText: /^\s*TLS\s*$/ }).waitFor({ timeout: 15_000 });
+	});
 });
