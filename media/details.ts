@@ -117,7 +117,7 @@ export class DetailsPane {
 			this.title.append(h('span', { text: `#${id}` }));
 			this.renderPanelMessage(evicted
 				? 'This exchange was evicted: the capture keeps to its memory budget (tlsLens.capture.budget) by letting go of the oldest finished exchanges, and this was one of them. Its headers, bodies and timing are gone.'
-				: 'This exchange is no longer kept: the capture was cleared, the proxy stopped, or the memory budget evicted it.');
+				: 'This exchange is no longer kept: the capture was cleared, the proxy started again, or the memory budget evicted it.');
 			this.updateTabs();
 			return;
 		}

@@ -201,7 +201,7 @@ function renderSession(): void {
 	pauseButton.replaceChildren(icon(session.paused ? 'debug-start' : 'debug-pause'));
 	let text: string | undefined;
 	if (session.paused) text = 'Capture is paused: new requests are forwarded but not recorded.';
-	else if (session.state !== 'running' && model.order.length > 0) text = 'The proxy stopped: these rows are what it captured; their details are gone with it.';
+	else if (session.state !== 'running' && model.order.length > 0) text = 'The proxy stopped: these rows are what it captured; details and export work until you Clear or start again.';
 	banner.hidden = text === undefined;
 	if (text) banner.append(icon(session.paused ? 'debug-pause' : 'info'), ' ' + text);
 	renderEmpty();

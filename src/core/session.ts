@@ -81,12 +81,15 @@ export class ProxySession {
 		}
 	}
 
-	/** Stops listening, closes every connection and releases the capture store. */
-	async stop(): Promise<void> {
+	/**
+	 * Stops listening, closes every connection and releases the capture store, unless `keepCapture`:
+	 * then the store (its exchanges all finished) passes to the caller, who disposes it.
+	 */
+	async stop(keepCapture = false): Promise<void> {
 		try {
 			await this.proxy.stop();
 		} finally {
-			this.store?.dispose();
+			if (!keepCapture) this.store?.dispose();
 		}
 	}
 }

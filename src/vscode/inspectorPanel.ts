@@ -127,7 +127,7 @@ export class Inspector implements vscode.Disposable, InspectorApi {
 	}
 
 	async exportHar(target: vscode.Uri, options: HarExportOptions = {}): Promise<string | undefined> {
-		const store = this.controller.session?.store;
+		const store = this.controller.capture;
 		return store && exportHar(store, target, options, this.controller, this.logger);
 	}
 
@@ -227,7 +227,7 @@ class InspectorPanel implements vscode.Disposable {
 	}
 
 	private get store(): CaptureStore | undefined {
-		return this.controller.session?.store;
+		return this.controller.capture;
 	}
 
 	private notReady(): void {
@@ -242,12 +242,12 @@ class InspectorPanel implements vscode.Disposable {
 	}
 
 	private followState(state: ProxyState): void {
-		if (state.kind === 'running') {
-			this.feed.follow(state.session.store);
-		} else if (state.kind !== 'starting') {
-			// Keep what the list shows: the user may still be reading it. Details are gone with the store.
-			this.feed.detach();
-		}
+		if (state.kind === 'starting') return;
+		// A stopped proxy's capture stays (details, export) until Clear or the next start.
+		const capture = this.controller.capture;
+		if (capture !== undefined) this.feed.follow(capture);
+		// Without one (capture off), keep what the list shows: the user may still be reading it.
+		else this.feed.detach();
 	}
 
 	private sessionInfo(): SessionInfo {
@@ -258,7 +258,7 @@ class InspectorPanel implements vscode.Disposable {
 			...(session ? { url: session.url, target: session.proxy.target.origin } : {}),
 			...(state.kind === 'error' ? { message: state.message } : {}),
 			capturing: session ? session.store !== undefined : true,
-			paused: session?.store?.paused ?? false,
+			paused: this.controller.capture?.paused ?? false,
 			generation: this.feed.currentGeneration,
 		};
 	}
@@ -301,7 +301,7 @@ class InspectorPanel implements vscode.Disposable {
 		answer('exportHar', async ({ filter }) => {
 			const store = this.store;
 			if (!store) {
-				void vscode.window.showWarningMessage('TLS Lens: nothing to export. The capture is gone when the proxy stops.');
+				void vscode.window.showWarningMessage('TLS Lens: nothing to export: nothing was captured (capture is off, or the proxy has not run yet).');
 				return undefined;
 			}
 			const written = await exportHarInteractively(store, typeof filter === 'string' ? filter : '', this.controller, this.logger);

@@ -5,6 +5,7 @@ import type { WebpackSocketBypass } from '../core/devServers/webpackSocket';
 import { DisposableStore } from '../core/events';
 import { watchWebpackSocket } from '../core/devServers/webpackSocketWatch';
 import type { Logger } from '../core/logger';
+import type { CaptureStore } from '../core/capture/captureStore';
 import type { ProxySession } from '../core/session';
 import { caLocation, type Settings } from './config';
 import { loadEngine } from './engine';
@@ -35,6 +36,11 @@ export class ProxyController implements vscode.Disposable {
 	readonly onDidDetectHostCheck = this.hostCheckEmitter.event;
 	/** What watches the running session's traffic for dev-server trouble. */
 	private readonly watches = new DisposableStore();
+	/**
+	 * The stopped session's capture, kept so that its details and export still work: this controller
+	 * owns it until the next start or its own disposal (Clear empties it).
+	 */
+	private kept: CaptureStore | undefined;
 
 	constructor(
 		private readonly logger: Logger,
@@ -50,10 +56,16 @@ export class ProxyController implements vscode.Disposable {
 		return this.current.kind === 'running' ? this.current.session : undefined;
 	}
 
+	/** The capture the inspector shows: the running session's, else the one the last Stop kept. */
+	get capture(): CaptureStore | undefined {
+		return this.session?.store ?? this.kept;
+	}
+
 	/** Starts the proxy for `target` (stopping a running one first); resolves to the session or undefined on failure. */
 	start(target: string, settings: Settings): Promise<ProxySession | undefined> {
 		return this.serialise(async () => {
 			await this.stopNow();
+			this.dropKept();
 			this.set({ kind: 'starting', target });
 			try {
 				const { ProxySession } = loadEngine();
@@ -105,6 +117,7 @@ export class ProxyController implements vscode.Disposable {
 	 * {@link stop}, so the port is free when VS Code lets the extension host go.
 	 */
 	dispose(): void {
+		this.dropKept();
 		this.watches.dispose();
 		this.emitter.dispose();
 		this.bypassEmitter.dispose();
@@ -116,11 +129,17 @@ export class ProxyController implements vscode.Disposable {
 		const session = this.session;
 		if (!session) { return; }
 		try {
-			await session.stop();
+			this.kept = session.store;
+			await session.stop(true);
 			this.logger.info(`Proxy stopped; port ${session.port} is free.`);
 		} catch (error) {
 			this.logger.error(`Error while stopping the proxy: ${(error as Error).message}`);
 		}
+	}
+
+	private dropKept(): void {
+		this.kept?.dispose();
+		this.kept = undefined;
 	}
 
 	private set(state: ProxyState): void {

@@ -130,6 +130,27 @@ describe('Traffic inspector panel', () => {
 		assert.match(readFileSync(sensitive, 'utf8'), /Bearer integration-token/);
 	});
 
+	it('keeps the capture after Stop: the rows, their details and the export, until the next start', async () => {
+		const session = api.controller.session!;
+		await get(`${session.url}/before-stop`, session.ca.ca.certPem);
+		const exchange = await eventually('the exchange', () => session.store!.list().find((e) => e.request?.path === '/before-stop' && e.state === 'completed'));
+		await eventually('its row', async () => (await api.inspector.describeWebview()).lastIds.includes(exchange.id) || undefined);
+		const kept = session.store!;
+		await vscode.commands.executeCommand('tlsLens.stop');
+		assert.equal(api.controller.session, undefined);
+		assert.equal(api.controller.capture, kept, 'the stopped session\'s store');
+		const details = await api.inspector.select(exchange.id) as { url: string } | undefined;
+		assert.match(details?.url ?? '', /\/before-stop$/);
+		assert.ok((await api.inspector.describeWebview()).lastIds.includes(exchange.id), 'the row stays');
+		const file = path.join(work, 'after-stop.har');
+		assert.equal(await api.inspector.exportHar(vscode.Uri.file(file), { filter: 'before-stop' }), file);
+		assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { log: { entries: unknown[] } }).log.entries.length, 1);
+		// Starting again begins a new capture and lets the old one go.
+		await vscode.commands.executeCommand('tlsLens.start', String(devPort));
+		assert.notEqual(api.controller.capture, kept);
+		assert.equal(kept.list().length, 0, 'disposed');
+	});
+
 	it('follows a restarted proxy: the new session starts with an empty list', async () => {
 		await vscode.commands.executeCommand('tlsLens.start', String(devPort));
 		const session = api.controller.session!;

@@ -127,6 +127,21 @@ describe('capture through the proxy: records match what passed', function () {
 		JSON.parse(JSON.stringify(har)); // serialisable as is
 	});
 
+	it('hands its capture over on stop(true): the store stays readable after the port is closed', async () => {
+		const other = await ProxySession.start({ target: `127.0.0.1:${(server.address() as { port: number }).port}`, port: 0, caDir: path.join(tempDir(), 'ca2') });
+		const store = other.store!;
+		try {
+			await h2Requests(other, ['/gzip']);
+			const exchange = await settled(other, (e) => e.request?.path === '/gzip');
+			await other.stop(true);
+			assert.equal(store.get(exchange.id)?.state, 'completed', 'still kept');
+			assert.ok(store.body(exchange.id, 'response')!.length > 0);
+		} finally {
+			store.dispose();
+		}
+		assert.equal(store.list().length, 0, 'the caller disposed it');
+	});
+
 	it('stays inside its budget after 20,000 requests and keeps the newest', async () => {
 		const paths = Array.from({ length: 20_000 }, (_, i) => (i % 10 === 0 ? '/big' : `/small/${i}`));
 		const statuses = await h2Requests(session, paths, 100);
