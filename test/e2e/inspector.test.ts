@@ -201,6 +201,39 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await frame.locator('.row.selected').waitFor();
 	});
 
+	it('keeps Size and Time in view at 900 px with the details open (Protocol and Type give way)', async () => {
+		await row('/api/info.json').click();
+		await frame.locator('.details-title').filter({ hasText: '/api/info.json' }).waitFor();
+		// The panel itself 900 px wide: the window, with both side bars closed.
+		const sideBar = await page.locator('.part.sidebar').isVisible();
+		const auxiliaryBar = await page.locator('.part.auxiliarybar').isVisible();
+		await page.setViewportSize({ width: 950, height: 820 });
+		try {
+			if (sideBar) await runCommand(page, 'View: Close Primary Side Bar');
+			if (auxiliaryBar) await runCommand(page, 'View: Toggle Secondary Side Bar Visibility');
+			const viewport = frame.locator('.list-viewport');
+			await frame.locator('.list-header .col-proto').waitFor({ state: 'hidden' });
+			const box = (await viewport.boundingBox())!;
+			for (const column of ['size', 'time']) {
+				const cell = (await row('/api/info.json').locator(`.col-${column}`).boundingBox())!;
+				assert.ok(cell.x >= box.x && cell.x + cell.width <= box.x + box.width + 0.5, `${column} in view: ${JSON.stringify(cell)} in ${JSON.stringify(box)}`);
+				// Whole, not cut with an ellipsis.
+				assert.equal(await row('/api/info.json').locator(`.col-${column}`).evaluate((e) => e.scrollWidth <= e.clientWidth), true, `${column} whole`);
+			}
+			assert.ok((await row('/api/info.json').boundingBox())!.width <= box.width + 0.5, 'no row wider than the list');
+			assert.equal(await frame.locator('.list-header .col-type').isVisible(), false);
+			const panel = (await page.locator('.editor-group-container').first().boundingBox())!;
+			assert.ok(panel.width >= 880 && panel.width <= 950, `panel ${panel.width} px`);
+			assert.equal(await frame.locator('.main.with-details').evaluate((main) => main.getBoundingClientRect().width > 760), true, 'side by side, not stacked');
+			await page.waitForTimeout(300); // the palette's fade-out
+			await page.screenshot({ path: path.join(output, 'inspector-900-details.png') });
+		} finally {
+			if (sideBar) await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
+			if (auxiliaryBar) await runCommand(page, 'View: Toggle Secondary Side Bar Visibility');
+			await page.setViewportSize({ width: 1400, height: 820 });
+		}
+	});
+
 	it('offers Copy and Replay for an HTTP request, and Clear empties the list and closes the details', async () => {
 		await setFilter('har-export-check');
 		await row('/har-export-check').click();
