@@ -28,9 +28,14 @@ function statusText(s: ExchangeSummary): string {
 	return s.kind === 'websocket' && s.state === 'completed' ? '101' : '(failed)';
 }
 
+/** A WebSocket the dev server accepted and nobody closed yet: live, not waiting. */
+function isOpenWebSocket(s: ExchangeSummary): boolean {
+	return s.kind === 'websocket' && s.state === 'pending' && s.status === 101;
+}
+
 function timeText(s: ExchangeSummary): string {
 	if (s.kind === 'tls-error') return '';
-	if (s.state === 'pending') return s.kind === 'websocket' && s.status === 101 ? 'open' : 'pending';
+	if (s.state === 'pending') return isOpenWebSocket(s) ? 'open' : 'pending';
 	// Said in words, as "open" and "pending" are: the duration of a stream the client closed is its title.
 	if (s.state === 'closed-by-client') return 'closed';
 	return formatDuration(s.duration);
@@ -273,9 +278,8 @@ export class VirtualList {
 		re.element.dataset.id = String(s.id);
 		// A stream the client closed (EventSource.close(), an aborted fetch) ended normally: not red.
 		const failed = s.state === 'aborted' || s.state === 'upstream-error' || s.state === 'tls-error';
-		// An open WebSocket is live, not waiting: it looks like any answered row.
-		const open = s.kind === 'websocket' && s.state === 'pending' && s.status === 101;
-		re.element.className = `row${re.selected ? ' selected' : ''}${open ? ' open' : s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}${s.note ? ' noted' : ''}`;
+		// An open WebSocket looks like any answered row.
+		re.element.className = `row${re.selected ? ' selected' : ''}${isOpenWebSocket(s) ? ' open' : s.state === 'pending' ? ' pending' : ''}${s.state === 'closed-by-client' ? ' closed' : ''}${failed || s.status >= 400 ? ' error' : ''}${s.status >= 300 && s.status < 400 ? ' redirect' : ''}${s.note ? ' noted' : ''}`;
 		re.element.setAttribute('aria-label', rowLabel(s));
 		for (let c = 0; c < COLUMNS.length; c++) {
 			const column = COLUMNS[c];

@@ -153,13 +153,14 @@ export function parseFilter(text: string): ParsedFilter {
 				break;
 			}
 			default: {
-				const meant = key === '' ? undefined : misspeltKey(key, value);
-				if (meant !== undefined) {
-					errors.push(`${key}: is not a filter key (did you mean ${meant}:?)`);
-					break;
-				}
-				if (/^[a-z][a-z-]*$/.test(key) && !value.startsWith('//') && !/^\d*$/.test(value)) {
-					errors.push(`${key}: is not a filter key (${FILTER_KEYS.join(', ')}), so ${token} is searched as text`);
+				// A word before the colon was meant as a key; not a URL's scheme (`https://`) or a port.
+				if (/^[a-z][a-z-]*$/.test(key) && !value.startsWith('//')) {
+					const meant = misspeltKey(key);
+					if (meant !== undefined) {
+						errors.push(`${key}: is not a filter key (did you mean ${meant}:?)`);
+						break;
+					}
+					if (!/^\d*$/.test(value)) errors.push(`${key}: is not a filter key (${FILTER_KEYS.join(', ')}), so ${token} is searched as text`);
 				}
 				terms.push({ kind: 'text', negate, value: token.toLowerCase() });
 			}
@@ -172,8 +173,7 @@ export function parseFilter(text: string): ParsedFilter {
  * The known key that `key` is probably a misspelling of (one or two letters wrong, missing, extra or
  * swapped; one for keys of up to four letters), or undefined.
  */
-function misspeltKey(key: string, value: string): string | undefined {
-	if (!/^[a-z][a-z-]*$/.test(key) || value.startsWith('//')) return undefined;
+function misspeltKey(key: string): string | undefined {
 	let best: string | undefined;
 	let bestDistance = Infinity;
 	for (const known of FILTER_KEYS) {
@@ -263,6 +263,12 @@ function wildcard(pattern: string, host = true): RegExp {
 	return new RegExp(host ? `^${escaped}(:\\d+)?$` : `^${escaped}$`);
 }
 
+/** A host or path term's pattern (lower case: a substring, or a {@link wildcard}) against `value`. */
+function matchesPattern(pattern: string | RegExp, value: string): boolean {
+	const lower = value.toLowerCase();
+	return typeof pattern === 'string' ? lower.includes(pattern) : pattern.test(lower);
+}
+
 function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
 	switch (term.kind) {
 		case 'text': {
@@ -280,14 +286,10 @@ function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
 			if (t.op === 'closed') return s.state === 'closed-by-client';
 			return s.status >= t.min && s.status <= t.max;
 		}
-		case 'host': {
-			const host = s.host.toLowerCase();
-			return typeof term.pattern === 'string' ? host.includes(term.pattern) : term.pattern.test(host);
-		}
-		case 'path': {
-			const path = s.path.toLowerCase();
-			return typeof term.pattern === 'string' ? path.includes(term.pattern) : term.pattern.test(path);
-		}
+		case 'host':
+			return matchesPattern(term.pattern, s.host);
+		case 'path':
+			return matchesPattern(term.pattern, s.path);
 		case 'type':
 			return term.types.includes(s.type);
 		case 'size':

@@ -176,16 +176,15 @@ export class TrustUi implements vscode.Disposable {
 	 */
 	async refreshTrusted(): Promise<boolean> {
 		let trusted = this.nodeExtraCaCerts !== undefined;
-		if (!trusted && await this.remoteName() === undefined) {
-			const location = this.proxy.session?.ca.dir ?? caLocation(readSettings(), this.context.globalStorageUri).dir;
-			if (existsSync(path.join(location, 'rootCA.pem'))) {
-				const { ca } = await this.openCa();
-				for (const store of await this.stores(loadEngine().trust)) {
-					if (!(await store.detect()).usable) { continue; }
-					if ((await store.status(ca)).entries.some((entry) => entry.ours)) {
-						trusted = true;
-						break;
-					}
+		const location = this.proxy.session?.ca.dir ?? caLocation(readSettings(), this.context.globalStorageUri).dir;
+		// The cheap answers first: on a machine without a CA, activation loads no engine and probes nothing.
+		if (!trusted && existsSync(path.join(location, 'rootCA.pem')) && await this.remoteName() === undefined) {
+			const { ca } = await this.openCa();
+			for (const store of await this.stores(loadEngine().trust)) {
+				if (!(await store.detect()).usable) { continue; }
+				if ((await store.status(ca)).entries.some((entry) => entry.ours)) {
+					trusted = true;
+					break;
 				}
 			}
 		}
