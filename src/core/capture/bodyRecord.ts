@@ -68,8 +68,10 @@ export class BodyRecord {
 			log.copyOut(this.first, this.captured, out, 0);
 			return;
 		}
+		const parts = this.parts;
+		if (parts === undefined) return;
 		let at = 0;
-		for (const part of this.parts ?? []) {
+		for (const part of parts) {
 			if (isHeld(part)) {
 				out.set(part.chunk, at);
 				at += part.chunk.byteLength;
@@ -86,7 +88,9 @@ export class BodyRecord {
 			if (log.isMoving(this.first)) this.first = log.move(this.first, this.captured);
 			return;
 		}
-		for (const part of this.parts ?? []) {
+		const parts = this.parts;
+		if (parts === undefined) return;
+		for (const part of parts) {
 			if (!isHeld(part) && log.isMoving(part.location)) part.location = log.move(part.location, part.bytes);
 		}
 	}
@@ -94,9 +98,12 @@ export class BodyRecord {
 	/** Gives back every part (slab records and held buffers) and zeroes the counters, for reuse. */
 	release(log: SlabLog): void {
 		if (this.first >= 0) log.release(this.first, this.captured);
-		for (const part of this.parts ?? []) {
-			if (isHeld(part)) part.release();
-			else log.release(part.location, part.bytes);
+		const parts = this.parts;
+		if (parts !== undefined) {
+			for (const part of parts) {
+				if (isHeld(part)) part.release();
+				else log.release(part.location, part.bytes);
+			}
 		}
 		this.first = -1;
 		this.parts = undefined;

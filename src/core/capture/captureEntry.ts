@@ -125,8 +125,9 @@ export class CaptureEntry {
 	/** Response header values the proxy rewrote (rare: redirects to the dev server's own origin). */
 	private rewrites: HeaderRewrite[] | undefined = undefined;
 
-	/** Both bodies' bytes and counters, one code path for either side. */
-	private readonly bodies: Readonly<Record<BodySide, BodyRecord>> = { request: new BodyRecord(), response: new BodyRecord() };
+	/** Each body's bytes and counters, one code path for either side. */
+	private readonly requestBodyRecord = new BodyRecord();
+	private readonly responseBodyRecord = new BodyRecord();
 
 	/**
 	 * The last snapshot built once the exchange was over, for as long as a reader holds it: the same object
@@ -186,7 +187,7 @@ export class CaptureEntry {
 	requestBody(chunk: Buffer): void {
 		if (!this.accepting) return;
 		try {
-			this.appendBody('request', chunk, undefined);
+			this.appendBody(this.requestBodyRecord, chunk, undefined);
 		} catch (error) {
 			this.host.fault('requestBody', error);
 		}
@@ -195,7 +196,7 @@ export class CaptureEntry {
 	responseBody(chunk: Buffer, holder?: ChunkHolder): void {
 		if (!this.accepting) return;
 		try {
-			this.appendBody('response', chunk, holder);
+			this.appendBody(this.responseBodyRecord, chunk, holder);
 		} catch (error) {
 			this.host.fault('responseBody', error);
 		}
@@ -320,7 +321,7 @@ export class CaptureEntry {
 	 * allocation pool would pin the pool for as long as the caller keeps it.
 	 */
 	body(side: BodySide): Buffer {
-		const record = this.bodies[side];
+		const record = side === 'request' ? this.requestBodyRecord : this.responseBodyRecord;
 		const out = Buffer.allocUnsafeSlow(record.captured);
 		record.copyOut(this.host.log, out);
 		return out;
@@ -349,8 +350,8 @@ export class CaptureEntry {
 		const log = this.host.log;
 		this.requestHead.relocate(log);
 		this.responseHead.relocate(log);
-		this.bodies.request.relocate(log);
-		this.bodies.response.relocate(log);
+		this.requestBodyRecord.relocate(log);
+		this.responseBodyRecord.relocate(log);
 	}
 
 	/**
@@ -365,8 +366,8 @@ export class CaptureEntry {
 		this.requestHead.release(log);
 		this.responseHead.release(log);
 		this.rewrites = undefined;
-		this.bodies.request.release(log);
-		this.bodies.response.release(log);
+		this.requestBodyRecord.release(log);
+		this.responseBodyRecord.release(log);
 		this.messages = undefined;
 		this.error = undefined;
 		this.note = undefined;
@@ -405,8 +406,8 @@ export class CaptureEntry {
 			},
 			request: this.kind === 'tls-error' ? undefined : snapshotRequest(this.method, this.httpVersion, this.requestHead.open(log, 2)),
 			response: snapshotResponse(this.statusCode, this.responseHead.open(log, 1), this.rewrites?.slice()),
-			requestBody: bodyInfo(this.bodies.request),
-			responseBody: bodyInfo(this.bodies.response),
+			requestBody: bodyInfo(this.requestBodyRecord),
+			responseBody: bodyInfo(this.responseBodyRecord),
 			error: this.error,
 			messages: this.messages?.slice(),
 		};
@@ -414,9 +415,8 @@ export class CaptureEntry {
 		return exchange;
 	}
 
-	private appendBody(side: BodySide, chunk: Buffer, holder: ChunkHolder | undefined): void {
+	private appendBody(record: BodyRecord, chunk: Buffer, holder: ChunkHolder | undefined): void {
 		if (chunk.byteLength === 0) return;
-		const record = this.bodies[side];
 		const held = record.append(this.host.log, this.host.bodyLimit, chunk, holder);
 		if (held > 0) this.host.charge(this, held);
 		this.host.changed(this);
