@@ -128,6 +128,8 @@ async function child(scenario) {
 					kind: 'http',
 					client: clients[client],
 					tls: tlsDetails[client],
+					// Keep-alive: the connection's earlier requests opened it.
+					connectionReused: true,
 					// As the proxy hands HTTP/1.x heads over: the parsed headers and the text they came from.
 					request: { method: 'GET', path: head.path, authority: head.raw[1], httpVersion: '1.1', rawHeaders: head.raw, headText: head.text },
 					startMonotonic: performance.now(),

@@ -346,11 +346,13 @@ export class DetailsPane {
 		const t = d.timings;
 		this.keyValues(this.section('Offsets'), [
 			['Started', new Date(t.startTime).toISOString()],
-			['Upstream connected', t.upstreamConnect !== undefined ? `+${formatDuration(t.upstreamConnect)}` : d.summary.kind === 'tls-error' ? undefined : 'reused connection'],
+			['Upstream connected', t.upstreamConnect !== undefined ? `+${formatDuration(t.upstreamConnect)}` : d.summary.kind === 'tls-error' ? undefined : 'reused (a kept-alive connection to the dev server)'],
 			['Request sent', t.requestSent !== undefined ? `+${formatDuration(t.requestSent)}` : undefined],
 			['First response byte', t.responseStart !== undefined ? `+${formatDuration(t.responseStart)}` : undefined],
 			['Finished', t.end !== undefined ? `+${formatDuration(t.end)}` : undefined],
-			['TLS handshake', d.tls.handshakeMs !== undefined ? `${formatDuration(d.tls.handshakeMs)}${d.tls.resumed ? ' (resumed)' : ''}` : undefined],
+			['Client connection', connectionText(d.summary)],
+			['TLS handshake', d.summary.connectionReused ? 'none: the connection was already open'
+				: d.tls.handshakeMs !== undefined ? `${formatDuration(d.tls.handshakeMs)}${d.tls.resumed ? ' (resumed)' : ''}` : undefined],
 		]);
 	}
 
@@ -360,6 +362,7 @@ export class DetailsPane {
 			this.panel.append(h('div', { class: 'notice warning', attrs: { role: 'note' } }, icon('error'), ' Handshake failed: ' + visibleLine(d.error ?? 'unknown reason')));
 		}
 		this.keyValues(this.section('Connection'), [
+			['Connection', d.summary.connection !== undefined ? `#${d.summary.connection}` : undefined],
 			['Protocol', tls.protocol],
 			['Cipher', tls.cipher],
 			['ALPN', tls.alpn ?? 'none'],
@@ -463,4 +466,11 @@ function codeBlock(text: string): HTMLElement {
 	return h('div', { class: 'code-block' },
 		h('pre', { class: 'gutter', attrs: { 'aria-hidden': 'true' }, text: numbers.join('\n') }),
 		h('pre', { class: 'code', attrs: { tabindex: '0', 'aria-label': 'Body' }, text }));
+}
+
+/** Which client connection carried the exchange, and whether this request opened it. */
+function connectionText(s: ExchangeSummary): string | undefined {
+	if (s.kind === 'tls-error') return s.connection !== undefined ? `#${s.connection}` : undefined;
+	const id = s.connection !== undefined ? `#${s.connection}, ` : '';
+	return s.connectionReused ? `${id}reused (an earlier request opened it)` : `${id}opened by this request`;
 }

@@ -32,6 +32,11 @@ export interface TlsDetails {
 	readonly resumed?: boolean;
 	/** Duration of the connection's handshake in ms. */
 	readonly handshakeMs?: number;
+	/**
+	 * The proxy's number for this client connection (1, 2, … since it started), the same on every exchange
+	 * the connection carried, so that reuse is visible. Absent on connections made before capture began.
+	 */
+	readonly connectionId?: number;
 	/** The leaf certificate served on this connection. */
 	readonly certificate?: ServedCertificateInfo;
 }
@@ -131,6 +136,11 @@ export interface Exchange {
 	/** Client address and port, e.g. `127.0.0.1:53122` or `[::1]:53122`. */
 	readonly client: string;
 	readonly tls: TlsDetails;
+	/**
+	 * An earlier request came in on the same client connection: its TLS handshake (and connection set-up)
+	 * belongs to that one, not to this exchange.
+	 */
+	readonly connectionReused?: boolean;
 	readonly timings: ExchangeTimings;
 	readonly request?: CapturedRequest;
 	response?: CapturedResponse;

@@ -12,6 +12,7 @@
  * - `type:json` (see {@link TYPE_ALIASES}: `js`, `css`, `img`, `doc`, `ws`, `xhr` …; comma lists);
  * - `size:>1kb`, `size:<=500`, `size:1k-10k`, `size:2048` (response body bytes; k and m are 1024 and
  *   1024²), and DevTools' `larger-than:1k` and `smaller-than:1m`;
+ * - `connection:12` (`connection:3,4` for either): the exchanges of one client connection;
  * - `-` before any term negates it (`-type:image`, `-favicon`); `"quoted text"` keeps spaces.
  * An unknown `key:` is free text (so `https://…` and `localhost:8443` work as text); one that looks
  * like a misspelt key (`stauts:404`) is reported with the key meant and ignored, and any other word
@@ -27,7 +28,8 @@ export type FilterTerm =
 	| { readonly kind: 'path'; readonly negate: boolean; readonly pattern: string | RegExp }
 	| { readonly kind: 'type'; readonly negate: boolean; readonly types: readonly ResourceType[] }
 	/** Response body bytes from `min` to `max`, both included. */
-	| { readonly kind: 'size'; readonly negate: boolean; readonly min: number; readonly max: number };
+	| { readonly kind: 'size'; readonly negate: boolean; readonly min: number; readonly max: number }
+	| { readonly kind: 'connection'; readonly negate: boolean; readonly ids: readonly number[] };
 
 export type StatusTest =
 	| { readonly op: 'range'; readonly min: number; readonly max: number }
@@ -55,7 +57,7 @@ export const TYPE_ALIASES: Readonly<Record<string, readonly ResourceType[]>> = {
 };
 
 /** Every key the language knows, in the order the hints list them. */
-export const FILTER_KEYS = ['method', 'status', 'host', 'path', 'type', 'size', 'larger-than', 'smaller-than'] as const;
+export const FILTER_KEYS = ['method', 'status', 'host', 'path', 'type', 'size', 'larger-than', 'smaller-than', 'connection'] as const;
 
 const RESOURCE_TYPES: readonly ResourceType[] = [
 	'document', 'script', 'style', 'json', 'xml', 'text', 'image', 'font', 'media', 'wasm', 'manifest', 'form', 'binary', 'websocket', 'tls', 'other',
@@ -136,6 +138,13 @@ export function parseFilter(text: string): ParsedFilter {
 				} else {
 					terms.push({ kind: 'size', negate, ...range });
 				}
+				break;
+			}
+			case 'connection': {
+				const parts = value.split(',').filter((part) => part.length > 0);
+				const ids = parts.map((part) => /^#?\d+$/.test(part) ? Number(part.replace('#', '')) : NaN);
+				if (ids.length === 0 || ids.some((id) => !Number.isSafeInteger(id))) errors.push(`connection:${value} is not a connection number (try connection:12)`);
+				else terms.push({ kind: 'connection', negate, ids });
 				break;
 			}
 			case 'type': {
@@ -294,6 +303,8 @@ function testTerm(term: FilterTerm, s: ExchangeSummary): boolean {
 			return term.types.includes(s.type);
 		case 'size':
 			return s.size >= term.min && s.size <= term.max;
+		case 'connection':
+			return s.connection !== undefined && term.ids.includes(s.connection);
 	}
 }
 

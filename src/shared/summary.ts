@@ -2,7 +2,7 @@
  * What the inspector's list shows of one exchange, and how an exchange's type is classified. Pure
  * functions on the shared model: the host builds summaries, the webview filters and renders them.
  */
-import type { Exchange, ExchangeId, ExchangeState, ExchangeTimings, RawHeaders, TlsDetails } from './exchange';
+import type { Exchange, ExchangeId, ExchangeState, RawHeaders } from './exchange';
 
 /** The resource types the list shows and `type:` filters on. */
 export type ResourceType =
@@ -39,6 +39,10 @@ export interface ExchangeSummary {
 	readonly messages?: number;
 	/** TLS Lens's note for the user, when it has one (see {@link Exchange.note}). */
 	readonly note?: string;
+	/** The client connection's number (TlsDetails.connectionId), when known. */
+	readonly connection?: number;
+	/** An earlier request came in on the same client connection. */
+	readonly connectionReused?: boolean;
 }
 
 /** Paths longer than this are cut in summaries (a marker says so); details have the full path. */
@@ -182,6 +186,8 @@ export function summarize(exchange: Exchange): ExchangeSummary {
 	if (exchange.error !== undefined) extra.error = exchange.error;
 	if (messages !== undefined) extra.messages = messages.length;
 	if (exchange.note !== undefined) extra.note = exchange.note;
+	if (exchange.tls.connectionId !== undefined) extra.connection = exchange.tls.connectionId;
+	if (exchange.connectionReused === true) extra.connectionReused = true;
 	return summary;
 }
 
@@ -201,12 +207,15 @@ export interface TimingPhase {
 
 /**
  * The phases of an exchange for the Timing tab. The TLS handshake belongs to the connection, so it is
- * placed just before the request arrived (negative start) and only when the session was not resumed.
+ * placed just before the request arrived (negative start), and only on the exchange that opened the
+ * connection: later requests on a kept-alive or HTTP/2 connection did not wait for it.
  */
-export function timingPhases(timings: ExchangeTimings, tls: TlsDetails): TimingPhase[] {
+export function timingPhases(exchange: Pick<Exchange, 'timings' | 'tls' | 'connectionReused'>): TimingPhase[] {
+	const { timings, tls } = exchange;
 	const phases: TimingPhase[] = [];
-	if (tls.handshakeMs !== undefined && !tls.resumed && tls.handshakeMs > 0) {
-		phases.push({ name: 'tls', label: 'TLS handshake (client connection)', start: -tls.handshakeMs, duration: tls.handshakeMs });
+	if (!exchange.connectionReused && tls.handshakeMs !== undefined && tls.handshakeMs > 0) {
+		// A resumed session's handshake is shorter, not free: the first request still waited for it.
+		phases.push({ name: 'tls', label: tls.resumed ? 'TLS handshake (resumed session)' : 'TLS handshake (client connection)', start: -tls.handshakeMs, duration: tls.handshakeMs });
 	}
 	let at = 0;
 	if (timings.upstreamConnect !== undefined) {

@@ -201,6 +201,37 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await frame.locator('.row.selected').waitFor();
 	});
 
+	it('shows the TLS handshake only on the request that opened the connection, and the connection\'s number on each', async () => {
+		// Two requests on one kept-alive connection, in order.
+		const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+		try {
+			for (const query of ['opened', 'reused']) {
+				await new Promise<void>((resolve, reject) => https.get({ host: '127.0.0.1', port, servername: 'localhost', path: `/api/info.json?${query}`, agent }, (res) => {
+					res.resume();
+					res.on('end', resolve);
+				}).on('error', reject));
+			}
+		} finally {
+			agent.destroy();
+		}
+		const connectionCell = frame.locator('table.kv tr').filter({ has: frame.locator('th', { hasText: /^Client connection$/ }) }).locator('td');
+		await row('/api/info.json?opened').click();
+		await tab('Timing').click();
+		await frame.locator('.waterfall .bar.phase-tls').waitFor();
+		const opened = /^#(\d+), opened by this request$/.exec(await connectionCell.textContent() ?? '');
+		assert.ok(opened, `the opener names its connection: ${await connectionCell.textContent()}`);
+		await row('/api/info.json?reused').click();
+		await frame.locator('.details-title').filter({ hasText: '?reused' }).waitFor();
+		await tab('Timing').click();
+		await connectionCell.filter({ hasText: `#${opened[1]}, reused (an earlier request opened it)` }).waitFor();
+		assert.equal(await frame.locator('.waterfall .bar.phase-tls').count(), 0, 'no handshake bar on a reused connection');
+		await frame.getByText('none: the connection was already open').waitFor();
+		await page.screenshot({ path: path.join(output, 'inspector-connection-reused.png') });
+		await setFilter(`connection:${opened[1]}`);
+		assert.deepEqual((await rows().locator('.cell.col-path').allTextContents()).sort(), ['/api/info.json?opened', '/api/info.json?reused']);
+		await setFilter('');
+	});
+
 	it('keeps Size and Time in view at 900 px with the details open (Protocol and Type give way)', async () => {
 		await row('/api/info.json').click();
 		await frame.locator('.details-title').filter({ hasText: '/api/info.json' }).waitFor();

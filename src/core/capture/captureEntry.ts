@@ -113,6 +113,7 @@ export class CaptureEntry {
 
 	private client = '';
 	private tls: TlsDetails = NO_TLS;
+	private connectionReused = false;
 	/** This entry's row in the host's timing table, for life. */
 	private readonly row: number;
 	private method = '';
@@ -143,7 +144,7 @@ export class CaptureEntry {
 	 * Starts holding a new exchange (the entry is new, or released). `start` is the monotonic arrival time
 	 * (performance.now()), of TLS failures too. The request side follows with {@link recordRequest}.
 	 */
-	reset(id: ExchangeId, kind: Exchange['kind'], client: string, tls: TlsDetails, start: number): void {
+	reset(id: ExchangeId, kind: Exchange['kind'], client: string, tls: TlsDetails, connectionReused: boolean, start: number): void {
 		this.id = id;
 		this.kind = kind;
 		this.live = true;
@@ -155,6 +156,7 @@ export class CaptureEntry {
 		this.messages = kind === 'websocket' ? [] : undefined;
 		this.client = client;
 		this.tls = tls;
+		this.connectionReused = connectionReused;
 		this.host.timings.reset(this.row, start);
 		// A TLS failure is over when it is recorded.
 		if (kind === 'tls-error') this.host.timings.set(this.row, Timing.End, 0);
@@ -397,6 +399,7 @@ export class CaptureEntry {
 			state: this.state,
 			client: this.client,
 			tls: this.tls,
+			connectionReused: this.connectionReused,
 			timings: {
 				startTime: performance.timeOrigin + timings.get(row, Timing.Start),
 				upstreamConnect: optional(timings.get(row, Timing.UpstreamConnect)),

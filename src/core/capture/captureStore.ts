@@ -181,7 +181,7 @@ export class CaptureStore implements CaptureSink {
 		let entry: CaptureEntry | undefined;
 		try {
 			entry = this.spareEntries.pop() ?? new CaptureEntry(this.host);
-			entry.reset(this.nextId, init.kind, init.client, init.tls, init.startMonotonic);
+			entry.reset(this.nextId, init.kind, init.client, init.tls, init.connectionReused, init.startMonotonic);
 			const cost = entry.recordRequest(init.request);
 			this.nextId++;
 			const recorder = new EntryRecorder(entry.id, entry, entry.generation);
@@ -200,7 +200,7 @@ export class CaptureStore implements CaptureSink {
 		try {
 			const cost = RECORD_COST + TLS_COST + 2 * STRING_COST + init.client.length + init.error.length;
 			const entry = this.spareEntries.pop() ?? new CaptureEntry(this.host);
-			entry.reset(this.nextId++, 'tls-error', init.client, init.tls, init.startMonotonic);
+			entry.reset(this.nextId++, 'tls-error', init.client, init.tls, false, init.startMonotonic);
 			entry.error = init.error;
 			this.add(entry, cost);
 		} catch (error) {

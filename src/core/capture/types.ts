@@ -18,6 +18,8 @@ export interface ExchangeInit {
 	/** Client address and port, e.g. `127.0.0.1:53122` or `[::1]:53122`. */
 	readonly client: string;
 	readonly tls: TlsDetails;
+	/** An earlier request came in on the same client connection (see Exchange.connectionReused). */
+	readonly connectionReused: boolean;
 	readonly request: CapturedRequestInit;
 	/**
 	 * Monotonic arrival time (performance.now()); later offsets are measured from it. The store derives

@@ -21,7 +21,7 @@ export async function exchangeDetails(store: CaptureStore, id: ExchangeId): Prom
 		requestBody: { ...exchange.requestBody },
 		responseBody: { ...exchange.responseBody },
 		timings: { ...exchange.timings },
-		phases: timingPhases(exchange.timings, exchange.tls),
+		phases: timingPhases(exchange),
 		tls: exchange.tls,
 		error: exchange.error,
 	};

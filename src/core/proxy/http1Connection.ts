@@ -87,6 +87,8 @@ class Http1Connection implements Http1Owner {
 	/** Unparsed bytes: a partial head, or pipelined requests waiting for the current response. */
 	private pending: Buffer | undefined = undefined;
 	private since = performance.now();
+	/** Requests that arrived on this connection so far: every one after the first reuses it. */
+	private requests = 0;
 	/** Bytes of the incomplete request head in `pending` already checked for bare CR/LF. */
 	private headChecked = 0;
 	private exchange: Http1Exchange | undefined = undefined;
@@ -205,6 +207,7 @@ class Http1Connection implements Http1Owner {
 		const proxy = this.proxy;
 		const socket = this.socket;
 		const facts = scanConnectionFacts(head);
+		const connectionReused = this.requests++ > 0;
 		if (facts.hosts > 1) {
 			// RFC 9112 §3.2: MUST answer 400. Which one would the dev server (or its host check) read?
 			this.reject(400, 'The request has more than one Host header.', head.method);
@@ -218,7 +221,7 @@ class Http1Connection implements Http1Owner {
 		if (facts.upgrade !== undefined) {
 			// The socket leaves this connection for good: WebSocket bytes are piped, not parsed.
 			this.detach();
-			forwardUpgrade(proxy, head, socket, chunk.subarray(offset));
+			forwardUpgrade(proxy, head, socket, chunk.subarray(offset), connectionReused);
 			return -1;
 		}
 		if (head.method === 'CONNECT') {
@@ -248,6 +251,7 @@ class Http1Connection implements Http1Owner {
 				kind: 'http',
 				client: this.client,
 				tls: this.tlsDetails ??= capture.tlsDetails.detailsOf(this.socket),
+				connectionReused,
 				request: {
 					method: head.method, path: head.target, authority: forwarded.host ?? '', httpVersion: head.httpVersion, rawHeaders: head.rawHeaders, headText: head.text,
 				},

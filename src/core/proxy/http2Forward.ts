@@ -45,6 +45,8 @@ const CLOSE_LINGER_MS = 2_000;
 export class Http2Client {
 	/** Streams forwarded and not closed yet. */
 	open = 0;
+	/** Streams forwarded so far: every one after the first reuses the connection. */
+	streams = 0;
 	/** When the session was first seen closing with no streams left (0: not yet). */
 	closingSince = 0;
 	private resetTokens = RESET_BURST;
@@ -336,12 +338,14 @@ export function forwardHttp2(sessions: Http2Sessions, client: Http2Client, strea
 	const exchange = new Http2Exchange(sessions, client, stream, headers, method, upstreamHead, forwarded.authority, body);
 	(stream as Tagged)[kExchange] = exchange;
 	client.open++;
+	const connectionReused = client.streams++ > 0;
 	stream.on('close', onStreamClose);
 	if (proxy.capture !== undefined) {
 		exchange.recorder = proxy.capture.begin({
 			kind: 'http',
 			client: client.client,
 			tls: client.tls,
+			connectionReused,
 			request: { method, path, authority: forwarded.authority ?? '', httpVersion: '2', rawHeaders },
 			startMonotonic: performance.now(),
 		});

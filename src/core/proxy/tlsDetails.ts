@@ -31,6 +31,7 @@ export function clientAddress(socket: Pick<Socket, 'remoteAddress' | 'remotePort
  */
 export class TlsDetailsCollector {
 	private readonly certificates = new WeakMap<IssuedCertificate, ServedCertificateInfo>();
+	private nextConnectionId = 1;
 
 	constructor(private readonly issuer: LeafIssuer) { }
 
@@ -54,6 +55,7 @@ export class TlsDetailsCollector {
 			sni,
 			resumed: socket.isSessionReused(),
 			handshakeMs: arrived === undefined ? undefined : performance.now() - arrived,
+			connectionId: this.nextConnectionId++,
 		};
 		(socket as Marked)[kDetails] = details;
 		// The issuer's cache already holds this leaf (the handshake used it), so this settles at once.
@@ -85,6 +87,7 @@ export class TlsDetailsCollector {
 				// extension host (seen when stop() cut handshakes short). A destroyed socket has no version to tell.
 				protocol: socket.destroyed ? undefined : socket.getProtocol?.() ?? undefined,
 				handshakeMs: arrived === undefined ? undefined : performance.now() - arrived,
+				connectionId: this.nextConnectionId++,
 			},
 			error: describeTlsError(error),
 			startMonotonic: performance.now(),

@@ -22,7 +22,7 @@ const HTTP_PREFIX = Buffer.from('HTTP/');
  * Connection/Upgrade; then bytes are piped both ways unchanged. With capture on, two passive frame
  * parsers read copies of the bytes. Upgrades are rare next to requests, so closures are fine here.
  */
-export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket: Socket, head: Buffer): void {
+export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket: Socket, head: Buffer, connectionReused: boolean): void {
 	// Destroying the socket is what ends the rest: its 'close' cancels the upgrade request, or (once
 	// upgraded) ends the dev server's socket.
 	socket.on('error', destroyOnError);
@@ -34,7 +34,7 @@ export function forwardUpgrade(proxy: ProxyContext, request: RequestHead, socket
 		writeRaw(socket, ownResponseHead(501, 'Not Implemented', 'text/plain; charset=utf-8', body.length, 'Cache-Control: no-store\r\nConnection: close\r\n'), body);
 		return;
 	}
-	new WebSocketExchange(proxy, request, socket, upgrade).start(head);
+	new WebSocketExchange(proxy, request, socket, upgrade, connectionReused).start(head);
 }
 
 /**
@@ -47,7 +47,7 @@ class WebSocketExchange extends RecordedExchange {
 	/** The upgrade's outcome is decided: later events of the upgrade request are moot. */
 	private settled = false;
 
-	constructor(proxy: ProxyContext, private readonly request: RequestHead, private readonly socket: Socket, upgrade: string) {
+	constructor(proxy: ProxyContext, private readonly request: RequestHead, private readonly socket: Socket, upgrade: string, connectionReused: boolean) {
 		super(proxy);
 		this.forwarded = http1RequestHeaders(request.rawHeaders, {
 			clientIp: socket.remoteAddress ?? '',
@@ -61,6 +61,7 @@ class WebSocketExchange extends RecordedExchange {
 				kind: 'websocket',
 				client: clientAddress(socket),
 				tls: capture.tlsDetails.detailsOf(socket),
+				connectionReused,
 				request: { method: request.method, path: request.target, authority: this.forwarded.host ?? '', httpVersion: request.httpVersion, rawHeaders: request.rawHeaders },
 				startMonotonic: performance.now(),
 			});

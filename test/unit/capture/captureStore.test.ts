@@ -64,6 +64,21 @@ describe('CaptureStore', () => {
 		assert.equal(exchange.response!.statusCode, 201);
 		assert.equal(exchange.state, 'completed');
 		assert.equal(exchange.tls, tls);
+		assert.equal(exchange.connectionReused, false);
+	});
+
+	it('says whether an exchange came on a connection an earlier request opened, also when its entry is reused', () => {
+		store = new CaptureStore({ budgetBytes: 64 * 1024 });
+		const ids: number[] = [];
+		for (let i = 0; i < 400; i++) {
+			const recorder = store.beginExchange(init({ connectionReused: i % 2 === 1 }))!;
+			recorder.finish('completed');
+			ids.push(recorder.id);
+		}
+		assert.ok(store.stats().evicted > 0, 'entries were evicted and reused');
+		const kept = store.list();
+		assert.ok(kept.length > 10);
+		for (const exchange of kept) assert.equal(exchange.connectionReused, ids.indexOf(exchange.id) % 2 === 1, `exchange ${exchange.id}`);
 	});
 
 	it('caps bodies, marks truncation and keeps counting the size', () => {
@@ -708,7 +723,7 @@ describe('CaptureStore', () => {
 		const req = request();
 		const started = performance.now();
 		for (let i = 0; i < 100_000; i++) {
-			const r = store.beginExchange({ kind: 'http', client: '127.0.0.1:1', tls, request: req, startMonotonic: started })!;
+			const r = store.beginExchange({ kind: 'http', client: '127.0.0.1:1', tls, connectionReused: i > 0, request: req, startMonotonic: started })!;
 			r.upstreamConnected(true);
 			r.requestSent();
 			r.response(200, 'OK', req.rawHeaders);

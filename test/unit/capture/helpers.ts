@@ -19,6 +19,7 @@ export function init(overrides: Partial<ExchangeInit> = {}): ExchangeInit {
 		kind: 'http',
 		client: '127.0.0.1:50000',
 		tls,
+		connectionReused: false,
 		request: request(),
 		startMonotonic: performance.now(),
 		...overrides,

@@ -141,6 +141,21 @@ describe('inspector filter language', () => {
 		}
 	});
 
+	it('connection: keeps the exchanges of one client connection (or of several)', () => {
+		const carried = [row({ id: 1, connection: 7 }), row({ id: 2, connection: 7, connectionReused: true }), row({ id: 3, connection: 8 }), row({ id: 4 })];
+		const on = (text: string) => applyFilter(text, carried).map((r) => r.id);
+		assert.deepEqual(on('connection:7'), [1, 2]);
+		assert.deepEqual(on('connection:#8'), [3]);
+		assert.deepEqual(on('connection:7,8'), [1, 2, 3]);
+		assert.deepEqual(on('-connection:7'), [3, 4]);
+		for (const bad of ['connection:', 'connection:abc', 'connection:7,x']) {
+			const parsed = parseFilter(bad);
+			assert.deepEqual(parsed.terms, [], bad);
+			assert.match(parsed.errors[0], /is not a connection number/, bad);
+		}
+		assert.match(parseFilter('conection:7').errors[0], /did you mean connection:/);
+	});
+
 	it('tokenizes quoted parts, also after a key', () => {
 		assert.deepEqual(tokenize(' a  "b c" host:"x y" -"d"'), ['a', 'b c', 'host:x y', '-d']);
 		assert.deepEqual(tokenize('""'), ['']);

@@ -114,12 +114,17 @@ describe('inspector summaries and type classification', () => {
 
 	it('computes waterfall phases from the monotonic offsets', () => {
 		const t = exchange().timings;
-		assert.deepEqual(timingPhases(t, { handshakeMs: 2, resumed: false }).map((p) => [p.name, p.start, p.duration]), [
+		assert.deepEqual(timingPhases({ timings: t, tls: { handshakeMs: 2, resumed: false } }).map((p) => [p.name, p.start, p.duration]), [
 			['tls', -2, 2], ['connect', 0, 1], ['send', 1, 1], ['wait', 2, 8], ['download', 10, 2.5],
 		]);
-		// A reused upstream connection and a resumed TLS session have no connect or handshake bars.
-		assert.deepEqual(timingPhases({ startTime: 0, requestSent: 1, responseStart: 3, end: 4 }, { handshakeMs: 1, resumed: true }).map((p) => p.name), ['send', 'wait', 'download']);
-		assert.deepEqual(timingPhases({ startTime: 0 }, {}), []);
+		// A later request on the client connection did not wait for its handshake; a reused upstream
+		// connection has no connect bar.
+		const later = { startTime: 0, requestSent: 1, responseStart: 3, end: 4 };
+		assert.deepEqual(timingPhases({ timings: later, tls: { handshakeMs: 1, resumed: false }, connectionReused: true }).map((p) => p.name), ['send', 'wait', 'download']);
+		// A resumed session's handshake is shorter, not absent: the exchange that opened the connection waited for it.
+		const resumed = timingPhases({ timings: later, tls: { handshakeMs: 1, resumed: true }, connectionReused: false });
+		assert.deepEqual(resumed.map((p) => [p.name, p.label]).slice(0, 1), [['tls', 'TLS handshake (resumed session)']]);
+		assert.deepEqual(timingPhases({ timings: { startTime: 0 }, tls: {} }), []);
 	});
 
 	it('formats sizes and durations like DevTools', () => {

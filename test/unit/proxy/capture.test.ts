@@ -99,10 +99,32 @@ describe('proxy: capture calls', function () {
 			}
 			await sink.exchanges[before + 1].finished;
 			assert.equal(sink.exchanges[before].init.tls, sink.exchanges[before + 1].init.tls);
+			// The first request opened the connection (its handshake is its own), the second reused it.
+			assert.deepEqual(sink.exchanges.slice(before, before + 2).map((e) => e.init.connectionReused), [false, true]);
+			assert.ok(Number.isInteger(sink.exchanges[before].init.tls.connectionId), 'the connection has a number');
 			const connected = sink.exchanges[before + 1].events.find(([kind]) => kind === 'upstreamConnected');
 			assert.deepEqual(connected, ['upstreamConnected', true], 'the upstream keep-alive socket is reused');
 		} finally {
 			agent.destroy();
 		}
+	});
+
+	it('numbers client connections: HTTP/2 streams of one session share it, a new connection gets another', async () => {
+		const http2 = await import('node:http2');
+		const before = sink.exchanges.length;
+		const session = http2.connect(`https://localhost:${h.port}`, { ca: ca.caPem, host: '127.0.0.1', servername: 'localhost' });
+		try {
+			await h2Request(ca, h.port, '/hello', { session });
+			await Promise.all([h2Request(ca, h.port, '/hello', { session }), h2Request(ca, h.port, '/hello', { session })]);
+		} finally {
+			session.close();
+		}
+		await h2Request(ca, h.port, '/hello');
+		await waitFor(() => sink.exchanges.length >= before + 4);
+		const seen = sink.exchanges.slice(before, before + 4).map((e) => [e.init.tls.connectionId, e.init.connectionReused]);
+		const first = seen[0][0] as number;
+		assert.deepEqual(seen.slice(0, 3), [[first, false], [first, true], [first, true]]);
+		assert.equal(seen[3][1], false, 'a new connection is opened by its first stream');
+		assert.ok((seen[3][0] as number) > first, `a new connection gets a new number: ${JSON.stringify(seen)}`);
 	});
 });
