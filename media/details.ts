@@ -1,14 +1,15 @@
-// The details pane of the selected exchange: Headers, Request, Response, Timing, TLS and Messages tabs.
+// The details pane of the selected exchange: Headers, Request, Response, Timing, TLS, Messages (WebSockets)
+// and EventStream (server-sent events) tabs.
 // Every captured value is put on the page with textContent (through h()/text nodes), made visible first:
 // control and bidi characters are shown as symbols, not interpreted.
 import type { RawHeaders, RewrittenHeader } from '../src/shared/exchange';
-import type { BodyView, ExchangeDetails, MessageView } from '../src/shared/protocol';
+import type { BodyView, EventView, ExchangeDetails, MessageView } from '../src/shared/protocol';
 import type { ExchangeSummary } from '../src/shared/summary';
 import { formatBytes, formatDuration, visible, visibleLine } from '../src/shared/summary';
 import { isUntrustedCaError } from '../src/shared/trust';
 import { button, clear, h, icon } from './dom';
 
-export type TabId = 'headers' | 'request' | 'response' | 'timing' | 'tls' | 'messages';
+export type TabId = 'headers' | 'request' | 'response' | 'timing' | 'tls' | 'messages' | 'events';
 
 const TABS: ReadonlyArray<{ id: TabId; label: string }> = [
 	{ id: 'headers', label: 'Headers' },
@@ -17,6 +18,7 @@ const TABS: ReadonlyArray<{ id: TabId; label: string }> = [
 	{ id: 'timing', label: 'Timing' },
 	{ id: 'tls', label: 'TLS' },
 	{ id: 'messages', label: 'Messages' },
+	{ id: 'events', label: 'EventStream' },
 ];
 
 export interface DetailsCallbacks {
@@ -47,6 +49,8 @@ export class DetailsPane {
 	/** Increments with every render, so that late body answers for an older render are dropped. */
 	private renderToken = 0;
 	private messageFilter = '';
+	/** The EventStream tab's type choice ('' for all). */
+	private eventType = '';
 	private messageDirection: 'all' | 'client' | 'server' = 'all';
 	private readonly bodyCache = new Map<string, BodyView | undefined>();
 	/** Copy as cURL, Copy as fetch and Replay: offered only for an HTTP request the host still keeps. */
@@ -127,7 +131,7 @@ export class DetailsPane {
 			h('span', { class: `status${s.status >= 400 || isFailure(s.state) ? ' error' : ''}`, text: s.status ? String(s.status) : stateText(s.state) }),
 			h('span', { class: 'url', text: visibleLine(details.url || details.error || ''), attrs: { title: visibleLine(details.url) } }),
 		);
-		if (this.tab === 'messages' && details.messages === undefined) this.tab = 'headers';
+		if ((this.tab === 'messages' && details.messages === undefined) || (this.tab === 'events' && details.events === undefined)) this.tab = 'headers';
 		this.updateTabs();
 		this.renderTab();
 	}
@@ -147,6 +151,7 @@ export class DetailsPane {
 
 	private updateTabs(): void {
 		const hasMessages = this.details?.messages !== undefined;
+		const events = this.details?.events;
 		for (const [id, b] of this.tabButtons) {
 			const selected = id === this.tab;
 			b.setAttribute('aria-selected', String(selected));
@@ -154,6 +159,10 @@ export class DetailsPane {
 			b.classList.toggle('selected', selected);
 			b.hidden = id === 'messages' && !hasMessages;
 			if (id === 'messages' && hasMessages) b.textContent = `Messages (${(this.details!.messages!.length + (this.details!.messagesOmitted ?? 0))})`;
+			if (id === 'events') {
+				b.hidden = events === undefined;
+				if (events !== undefined) b.textContent = `EventStream (${events.length + (this.details!.eventsOmitted ?? 0)})`;
+			}
 		}
 		this.panel.setAttribute('aria-labelledby', `tab-${this.tab}`);
 	}
@@ -196,6 +205,7 @@ export class DetailsPane {
 			case 'timing': this.renderTiming(details); break;
 			case 'tls': this.renderTls(details); break;
 			case 'messages': this.renderMessages(details); break;
+			case 'events': this.renderEvents(details); break;
 		}
 	}
 
@@ -422,6 +432,69 @@ export class DetailsPane {
 		this.panel.append(h('div', { class: 'messages-bar' }, filter, direction, count), list);
 		render();
 	}
+
+	/** Server-sent events as EventSource dispatched them: one row each (id, type, data, time), filterable. */
+	private renderEvents(d: ExchangeDetails): void {
+		const events = d.events ?? [];
+		const filter = h('input', {
+			class: 'input',
+			attrs: { type: 'search', placeholder: 'Filter events', 'aria-label': 'Filter events', spellcheck: 'false' },
+		});
+		filter.value = this.messageFilter;
+		const types = [...new Set(events.map((e) => e.type))].sort();
+		const typeSelect = h('select', { class: 'select', attrs: { 'aria-label': 'Event type' } },
+			h('option', { attrs: { value: '' }, text: 'All types' }),
+			...types.map((t) => h('option', { attrs: { value: t }, text: visibleLine(t) })));
+		typeSelect.value = types.includes(this.eventType) ? this.eventType : '';
+		const count = h('span', { class: 'muted' });
+		const body = h('tbody');
+		const table = h('table', { class: 'events', attrs: { 'aria-label': 'Server-sent events' } },
+			h('thead', {}, h('tr', {}, ...['Id', 'Type', 'Data', 'Time'].map((label) => h('th', { text: label, attrs: { scope: 'col' } })))),
+			body);
+		const render = () => {
+			const needle = this.messageFilter.toLowerCase();
+			const type = typeSelect.value;
+			clear(body);
+			let shown = 0;
+			for (const e of events) {
+				if (type !== '' && e.type !== type) continue;
+				if (needle && !`${e.id}\n${e.type}\n${e.data}`.toLowerCase().includes(needle)) continue;
+				body.append(eventRow(e));
+				shown++;
+			}
+			count.textContent = `${shown} of ${events.length}${d.eventsOmitted ? ` (${d.eventsOmitted} older not shown)` : ''}`;
+		};
+		filter.addEventListener('input', () => {
+			this.messageFilter = filter.value;
+			this.callbacks.messageFilterChanged(filter.value);
+			render();
+		});
+		typeSelect.addEventListener('change', () => {
+			this.eventType = typeSelect.value;
+			render();
+		});
+		this.panel.append(h('div', { class: 'messages-bar' }, filter, typeSelect, count));
+		if (d.eventsNote !== undefined) this.panel.append(h('p', { class: 'notice', attrs: { role: 'note' }, text: visibleLine(d.eventsNote) }));
+		if (events.length === 0) {
+			this.panel.append(h('p', { class: 'muted', text: d.summary.state === 'pending' ? 'No events yet: they appear here as they arrive.' : 'The stream sent no events.' }));
+			return;
+		}
+		this.panel.append(table);
+		render();
+	}
+}
+
+function eventRow(e: EventView): HTMLElement {
+	const data = h('td', { class: 'event-data', text: visible(e.data) });
+	const notes: string[] = [];
+	if (e.retry !== undefined) notes.push(`retry ${e.retry} ms`);
+	if (e.previewCut) notes.push('preview cut');
+	if (notes.length > 0) data.append(h('span', { class: 'muted', text: ` (${notes.join(', ')})` }));
+	return h('tr', {},
+		h('td', { class: 'event-id', text: visibleLine(e.id) }),
+		h('td', { class: 'event-type', text: visibleLine(e.type) }),
+		data,
+		h('td', { class: 'event-time', text: e.time !== undefined ? `+${formatDuration(e.time)}` : '' }));
 }
 
 /** Whether an exchange in `state` failed (a client closing a stream is a normal end). */

@@ -50,6 +50,7 @@ export const TYPE_ALIASES: Readonly<Record<string, readonly ResourceType[]>> = {
 	css: ['style'], stylesheet: ['style'],
 	img: ['image'], images: ['image'],
 	ws: ['websocket'], socket: ['websocket'],
+	sse: ['eventsource'], events: ['eventsource'],
 	// What a page fetches as data (DevTools' Fetch/XHR, approximately: the proxy cannot see the initiator).
 	xhr: ['json', 'xml', 'text', 'form'], fetch: ['json', 'xml', 'text', 'form'], api: ['json', 'xml'],
 	bin: ['binary'],
@@ -60,7 +61,7 @@ export const TYPE_ALIASES: Readonly<Record<string, readonly ResourceType[]>> = {
 export const FILTER_KEYS = ['method', 'status', 'host', 'path', 'type', 'size', 'larger-than', 'smaller-than', 'connection'] as const;
 
 const RESOURCE_TYPES: readonly ResourceType[] = [
-	'document', 'script', 'style', 'json', 'xml', 'text', 'image', 'font', 'media', 'wasm', 'manifest', 'form', 'binary', 'websocket', 'tls', 'other',
+	'document', 'script', 'style', 'json', 'xml', 'text', 'image', 'font', 'media', 'wasm', 'manifest', 'form', 'binary', 'websocket', 'eventsource', 'tls', 'other',
 ];
 
 /** Splits on whitespace, keeping `"quoted parts"` (also after a key: `host:"a b"`) together. */

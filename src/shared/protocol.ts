@@ -50,6 +50,24 @@ export interface MessageView {
 	readonly note?: string;
 }
 
+/** One server-sent event as the EventStream tab shows it. */
+export interface EventView {
+	/** Position among the events of the kept body (0 = first). */
+	readonly index: number;
+	/** The stream's last event ID when it was dispatched (`id:`, carried over to later events). */
+	readonly id: string;
+	/** `event:`, or `message`. */
+	readonly type: string;
+	/** `data:` lines joined by newlines, up to {@link MESSAGE_PREVIEW_CHARS}. */
+	readonly data: string;
+	/** The preview (not the capture) was cut. */
+	readonly previewCut: boolean;
+	/** ms from the exchange's start, when known (not for a content-encoded stream). */
+	readonly time?: number;
+	/** A `retry:` field that came with it. */
+	readonly retry?: number;
+}
+
 export const MESSAGE_PREVIEW_CHARS = 4096;
 export const MESSAGE_PREVIEW_BYTES = 1024;
 /** The Messages tab gets at most this many (the newest). */
@@ -72,6 +90,12 @@ export interface ExchangeDetails {
 	readonly messages?: readonly MessageView[];
 	/** Messages kept but not sent (older than the newest ones sent). */
 	readonly messagesOmitted?: number;
+	/** Server-sent events of a `text/event-stream` response: the newest {@link MAX_MESSAGES_IN_DETAILS}, oldest first. */
+	readonly events?: readonly EventView[];
+	/** Events kept but not sent (older than the newest ones sent). */
+	readonly eventsOmitted?: number;
+	/** Why the events may be incomplete or untimed (the capture limit, a content-encoded stream). */
+	readonly eventsNote?: string;
 }
 
 /** How a body is shown. */

@@ -7,7 +7,7 @@ import type { Exchange, ExchangeId, ExchangeState, RawHeaders } from './exchange
 /** The resource types the list shows and `type:` filters on. */
 export type ResourceType =
 	| 'document' | 'script' | 'style' | 'json' | 'xml' | 'text' | 'image' | 'font' | 'media'
-	| 'wasm' | 'manifest' | 'form' | 'binary' | 'websocket' | 'tls' | 'other';
+	| 'wasm' | 'manifest' | 'form' | 'binary' | 'websocket' | 'eventsource' | 'tls' | 'other';
 
 /** One row of the list: small, flat, and cheap to clone across postMessage. */
 export interface ExchangeSummary {
@@ -121,6 +121,7 @@ export function classifyType(mime: string, path: string, kind: Exchange['kind'] 
 		if (m.startsWith('font/') || m === 'application/font-woff' || m === 'application/x-font-ttf') return 'font';
 		if (m.startsWith('audio/') || m.startsWith('video/')) return 'media';
 		if (m === 'application/wasm') return 'wasm';
+		if (m === 'text/event-stream') return 'eventsource';
 		if (m.startsWith('text/')) return 'text';
 	}
 	const ext = extensionOf(path);

@@ -548,6 +548,61 @@ describe('Traffic inspector in the VS Code UI', function () {
 		}
 	});
 
+	it('shows server-sent events live in an EventStream tab: one row each with id, type, data and time, filterable (HTTP/2 in Chromium)', async () => {
+		const site = await startRedirectingServer();
+		try {
+			await setTheme(page, app, 'Default Dark Modern');
+			writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${site.port}` });
+			if (frame === undefined) {
+				// Run on its own (--grep): open the inspector and start on the configured target.
+				await runCommand(page, 'TLS Lens: Open Traffic Inspector');
+				frame = await inspectorFrame(page);
+				await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
+			}
+			port = await proxyPort(page, site.port);
+			await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+			const appPage = await appContext.newPage();
+			await appPage.goto(`https://localhost:${port}/ticks`);
+			// DevTools' type for a stream of server-sent events, and the filter finds it by it.
+			await setFilter('type:sse');
+			await row('/stream').waitFor({ timeout: 10_000 });
+			assert.equal(await row('/stream').locator('.col-type').textContent(), 'eventsource');
+			await row('/stream').click();
+			await tab('EventStream').click();
+			const eventRows = frame.locator('table.events tbody tr');
+			await eventRows.first().waitFor({ timeout: 10_000 });
+			const early = await eventRows.count();
+			assert.ok(early < 8, `opened before the stream was done (${early} events)`);
+			// Live: the rest arrive while the tab is open, and the tab's label counts them.
+			await eventRows.nth(7).waitFor({ timeout: 15_000 });
+			await tab('EventStream \\(8\\)').waitFor();
+			await appPage.waitForFunction('document.title === "8"', undefined, { timeout: 10_000 });
+			const cells = async (i: number) => eventRows.nth(i).locator('td').allTextContents();
+			const [id, type, data] = await cells(0);
+			assert.deepEqual([id, type, data], ['1', 'tick', '{"n":1}']);
+			assert.deepEqual((await cells(1)).slice(0, 3), ['2', 'price', '{"n":2}']);
+			// Times rise with the events, about 250 ms apart.
+			const times = (await frame.locator('table.events td.event-time').allTextContents()).map((t) => Number(/^\+([\d.]+) (ms|s)$/.exec(t)![1]) * (t.endsWith(' s') ? 1000 : 1));
+			assert.ok(times.every((t, i) => i === 0 || t - times[i - 1] >= 150), `times ${times}`);
+			await frame.getByRole('combobox', { name: 'Event type' }).selectOption('price');
+			assert.deepEqual(await frame.locator('table.events td.event-id').allTextContents(), ['2', '4', '6', '8']);
+			await frame.getByRole('combobox', { name: 'Event type' }).selectOption('');
+			await frame.getByLabel('Filter events').fill('"n":3');
+			assert.deepEqual(await frame.locator('table.events td.event-id').allTextContents(), ['3']);
+			await frame.getByLabel('Filter events').fill('');
+			for (const theme of ['Default Dark Modern', 'Default Light Modern', 'Default High Contrast']) {
+				await setTheme(page, app, theme);
+				await page.waitForTimeout(300);
+				await page.screenshot({ path: path.join(output, `inspector-eventstream-${theme.split(' ')[1].toLowerCase()}.png`) });
+			}
+			await setTheme(page, app, 'Default Dark Modern');
+			await appPage.close();
+			await setFilter('');
+		} finally {
+			await site.close();
+		}
+	});
+
 	it('shows TLS Lens\'s note on a row and in its details: Vite refusing app.test, as its host-check watcher noted it', async () => {
 		await setTheme(page, app, 'Default Dark Modern');
 		writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${vite.port}` });
@@ -664,6 +719,21 @@ async function startRedirectingServer(): Promise<{ port: number; close(): Promis
 		if (req.url === '/login') {
 			res.writeHead(302, { Location: `http://localhost:${port}/` });
 			res.end();
+		} else if (req.url === '/stream') {
+			// Eight events 250 ms apart, two types, then the stream stays open.
+			res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+			streams.add(res);
+			res.on('close', () => streams.delete(res));
+			let n = 0;
+			const timer = setInterval(() => {
+				n++;
+				res.write(`id: ${n}\nevent: ${n % 2 === 0 ? 'price' : 'tick'}\ndata: {"n":${n}}\n\n`);
+				if (n === 8) clearInterval(timer);
+			}, 250);
+			res.on('close', () => clearInterval(timer));
+		} else if (req.url === '/ticks') {
+			res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+			res.end('<!doctype html><title>0</title><script>let n = 0; const es = new EventSource("/stream"); for (const type of ["tick", "price"]) es.addEventListener(type, () => { document.title = String(++n); });</script>');
 		} else if (req.url === '/events') {
 			res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
 			res.write('data: hello\n\n');

@@ -7,6 +7,9 @@ import type { ChunkHolder } from '../memory/chunkHolder';
  */
 const HOLD_MIN = 16 * 1024;
 
+/** Bytes charged per noted arrival: two numbers in a growing array. */
+export const ARRIVAL_COST = 16;
+
 /** One kept part of a body that has more than one: a record in the slab log. */
 interface SlabPart {
 	/** Moves when compaction relocates the record. */
@@ -36,6 +39,11 @@ export class BodyRecord {
 	size = 0;
 	captured = 0;
 	truncated = false;
+	/**
+	 * When each chunk arrived, for bodies whose timing is content (server-sent events): flat
+	 * `[offset in the body, ms from the exchange's start, …]`, one pair per chunk. Undefined otherwise.
+	 */
+	arrivals: number[] | undefined = undefined;
 	/** The only part, while there is one and it is in the log: its length is `captured`. */
 	private first = -1;
 	private parts: BodyPart[] | undefined = undefined;
@@ -60,6 +68,21 @@ export class BodyRecord {
 			this.truncated = true;
 		}
 		return kept.byteLength > 0 ? this.keep(log, kept, holder) : 0;
+	}
+
+	/** From now on, {@link arrivals} is kept (the caller notes each chunk with {@link noteArrival}). */
+	timeArrivals(): void {
+		this.arrivals ??= [];
+	}
+
+	/**
+	 * Notes that a chunk arrives at `time` (before its {@link append}), if arrivals are kept and the body
+	 * is not cut off yet. Returns the bytes to charge.
+	 */
+	noteArrival(time: number): number {
+		if (this.arrivals === undefined || this.truncated) return 0;
+		this.arrivals.push(this.captured, time);
+		return ARRIVAL_COST;
 	}
 
 	/** Copies the kept bytes into `out` (at least `captured` long). */
@@ -107,6 +130,7 @@ export class BodyRecord {
 		}
 		this.first = -1;
 		this.parts = undefined;
+		this.arrivals = undefined;
 		this.size = 0;
 		this.captured = 0;
 		this.truncated = false;

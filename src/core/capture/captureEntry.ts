@@ -58,6 +58,17 @@ function internVersion(version: string): string {
 	}
 }
 
+/**
+ * Whether flat `[name, value, …]` response headers say `text/event-stream`: a stream whose chunks are
+ * events, so when each arrived is worth keeping. A length test per header first: this runs per response.
+ */
+function isEventStream(raw: readonly string[]): boolean {
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		if (raw[i].length === 12 && raw[i].toLowerCase() === 'content-type') return /^\s*text\/event-stream\s*(;|$)/i.test(raw[i + 1]);
+	}
+	return false;
+}
+
 function bodyInfo(record: BodyRecord): BodyInfo {
 	return { size: record.size, captured: record.captured, truncated: record.truncated };
 }
@@ -228,6 +239,7 @@ export class CaptureEntry {
 			this.statusCode = statusCode;
 			const heapBytes = this.responseHead.keep(this.host.log, this.kind !== 'websocket', statusMessage, undefined, rawHeaders, headText);
 			if (heapBytes > 0) this.host.charge(this, heapBytes);
+			if (isEventStream(rawHeaders)) this.responseBodyRecord.timeArrivals();
 			this.host.changed(this);
 			this.host.settle();
 		} catch (error) {
@@ -330,6 +342,14 @@ export class CaptureEntry {
 	}
 
 	/**
+	 * When each chunk of a body arrived, for a server-sent events stream: a fresh flat array of
+	 * `[offset in the body, ms from the exchange's start, …]`; undefined for other bodies.
+	 */
+	arrivals(side: BodySide): number[] | undefined {
+		return (side === 'request' ? this.requestBodyRecord : this.responseBodyRecord).arrivals?.slice();
+	}
+
+	/**
 	 * Drops the oldest WebSocket messages until at least `bytes` are freed (or none are left).
 	 * Returns the bytes freed; the caller un-charges them.
 	 */
@@ -420,8 +440,9 @@ export class CaptureEntry {
 
 	private appendBody(record: BodyRecord, chunk: Buffer, holder: ChunkHolder | undefined): void {
 		if (chunk.byteLength === 0) return;
-		const held = record.append(this.host.log, this.host.bodyLimit, chunk, holder);
-		if (held > 0) this.host.charge(this, held);
+		let charged = record.arrivals === undefined ? 0 : record.noteArrival(this.offset());
+		charged += record.append(this.host.log, this.host.bodyLimit, chunk, holder);
+		if (charged > 0) this.host.charge(this, charged);
 		this.host.changed(this);
 		this.host.settle();
 	}

@@ -240,6 +240,14 @@ export class CaptureStore implements CaptureSink {
 		return this.entries.get(id)?.body(side);
 	}
 
+	/**
+	 * When each chunk of a server-sent events body arrived: flat `[offset in the body, ms from the
+	 * exchange's start, …]`, one pair per chunk kept; undefined for other bodies and gone exchanges.
+	 */
+	bodyArrivals(id: ExchangeId, side: BodySide): number[] | undefined {
+		return this.entries.get(id)?.arrivals(side);
+	}
+
 	/** Memory accounting and counters. */
 	stats(): CaptureStats {
 		return {

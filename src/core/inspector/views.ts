@@ -1,10 +1,11 @@
 import type { BodySide, CaptureStore } from '../capture/captureStore';
 import { decodeBody, decodeWebSocketPayload } from './bodyDecoding';
+import { arrivalAt, parseEventStream } from './eventStream';
 import { bodyKind, bodyText, type BodyKind } from '../../shared/bodyKind';
 import type { Exchange, ExchangeId, WebSocketMessage } from '../../shared/exchange';
 import {
 	HEX_DUMP_BYTES, MAX_MESSAGES_IN_DETAILS, MAX_TEXT_CHARS, MESSAGE_PREVIEW_BYTES, MESSAGE_PREVIEW_CHARS,
-	type BodyView, type ExchangeDetails, type ImageData, type MessageView,
+	type BodyView, type EventView, type ExchangeDetails, type ImageData, type MessageView,
 } from '../../shared/protocol';
 import { headerValue, mediaType, requestUrl, summarize, timingPhases } from '../../shared/summary';
 
@@ -25,6 +26,9 @@ export async function exchangeDetails(store: CaptureStore, id: ExchangeId): Prom
 		tls: exchange.tls,
 		error: exchange.error,
 	};
+	if (exchange.response !== undefined && mediaType(headerValue(exchange.response.headers, 'content-type')) === 'text/event-stream') {
+		return { ...details, ...await eventsOf(store, exchange) };
+	}
 	if (exchange.messages !== undefined) {
 		const all = exchange.messages;
 		const first = Math.max(0, all.length - MAX_MESSAGES_IN_DETAILS);
@@ -33,6 +37,38 @@ export async function exchangeDetails(store: CaptureStore, id: ExchangeId): Prom
 		return { ...details, messages, messagesOmitted: first };
 	}
 	return details;
+}
+
+/** The EventStream tab's part of the details: the events kept so far, with their arrival times. */
+async function eventsOf(store: CaptureStore, exchange: Exchange): Promise<Pick<ExchangeDetails, 'events' | 'eventsOmitted' | 'eventsNote'>> {
+	const raw = store.body(exchange.id, 'response') ?? Buffer.alloc(0);
+	const encoding = headerValue(exchange.response?.headers, 'content-encoding');
+	const notes: string[] = [];
+	let body: Uint8Array = raw;
+	// Arrival offsets are offsets into the bytes as received: usable only when those are the events' bytes.
+	let arrivals = store.bodyArrivals(exchange.id, 'response');
+	if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+		// A stream still arriving decodes only so far: its events up to there are shown.
+		const decoded = await decodeBody(raw, encoding);
+		if (decoded.error !== undefined) notes.push(`Decoding stopped: ${decoded.error}.`);
+		body = decoded.body;
+		arrivals = undefined;
+		notes.push(`The stream is ${encoding}-encoded, so the times of its events are not known.`);
+	}
+	if (exchange.responseBody.truncated) notes.push(`The capture kept the first ${exchange.responseBody.captured.toLocaleString('en-US')} bytes of the stream (tlsLens.capture.bodyLimit): later events are not shown.`);
+	const parsed = parseEventStream(body, exchange.state !== 'pending');
+	const first = Math.max(0, parsed.length - MAX_MESSAGES_IN_DETAILS);
+	const events: EventView[] = [];
+	for (let i = first; i < parsed.length; i++) {
+		const event = parsed[i];
+		const cut = event.data.length > MESSAGE_PREVIEW_CHARS;
+		const time = arrivalAt(arrivals, event.end - 1);
+		events.push({
+			index: i, id: event.id, type: event.type, data: cut ? event.data.slice(0, MESSAGE_PREVIEW_CHARS) : event.data, previewCut: cut,
+			...(time !== undefined ? { time } : {}), ...(event.retry !== undefined ? { retry: event.retry } : {}),
+		});
+	}
+	return { events, eventsOmitted: first, ...(notes.length > 0 ? { eventsNote: notes.join(' ') } : {}) };
 }
 
 const lenientUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });

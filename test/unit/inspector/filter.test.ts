@@ -69,6 +69,8 @@ describe('inspector filter language', () => {
 		assert.deepEqual(ids('type:doc,img'), [1, 4]);
 		assert.deepEqual(ids('type:xhr'), [2, 3, 5, 6]);
 		assert.deepEqual(ids('type:tls'), [8]);
+		const streams = [row({ id: 1, type: 'eventsource', mime: 'text/event-stream' }), row({ id: 2, type: 'text' })];
+		for (const name of ['eventsource', 'sse', 'events']) assert.deepEqual(applyFilter(`type:${name}`, streams).map((r) => r.id), [1], name);
 	});
 
 	it('- negates any term, and terms combine with AND', () => {

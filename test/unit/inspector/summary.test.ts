@@ -65,6 +65,7 @@ describe('inspector summaries and type classification', () => {
 	it('classifies by media type first, then by extension', () => {
 		const cases: Array<[string, string, string]> = [
 			['text/html', '/', 'document'],
+			['text/event-stream', '/stream', 'eventsource'],
 			['application/javascript', '/x', 'script'],
 			['text/javascript', '/src/main.js?t=1', 'script'],
 			['', '/src/App.vue?import', 'script'],

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as tls from 'node:tls';
 import WebSocket from 'ws';
 import { CaptureStore } from '../../../src/core/capture';
+import { exchangeDetails } from '../../../src/core/inspector/views';
 import { h1Request, h2Request, makeCa, startHarness, waitFor, type Harness } from './helpers';
 
 describe('proxy: with the real CaptureStore', function () {
@@ -60,4 +61,26 @@ describe('proxy: with the real CaptureStore', function () {
 		assert.ok(socket.messages!.some((m) => m.direction === 'client' && m.opcode === 1));
 		assert.ok(socket.messages!.some((m) => m.direction === 'server' && m.opcode === 1));
 	});
+
+	for (const protocol of ['HTTP/1.1', 'HTTP/2'] as const) {
+		it(`reads server-sent events back with when each arrived (${protocol})`, async () => {
+			const path = `/events?via=${protocol}`;
+			const reply = protocol === 'HTTP/2' ? await h2Request(h.ca, h.port, path) : await h1Request(h.ca, h.port, path);
+			assert.equal(reply.status, 200);
+			await waitFor(() => store.list().some((e) => e.request?.path === path && e.state === 'completed'), 5000, 'the stream to end');
+			const exchange = store.list().find((e) => e.request?.path === path)!;
+			const details = (await exchangeDetails(store, exchange.id))!;
+			const events = details.events!;
+			assert.deepEqual(events.map(({ id, type, data, retry }) => ({ id, type, data, retry })), [
+				{ id: '1', type: 'tick', data: 'one', retry: 3000 },
+				{ id: '2', type: 'message', data: 'two\nlines', retry: undefined },
+				{ id: '2', type: 'message', data: 'caf\u00e9 \u2713', retry: undefined },
+			]);
+			const times = events.map((e) => e.time!);
+			assert.ok(times.every((t) => typeof t === 'number' && t >= 0), `times: ${times}`);
+			assert.ok(times[1] - times[0] >= 100 && times[2] - times[1] >= 100, `120 ms apart as sent: ${times}`);
+			assert.ok(times[2] <= exchange.timings.end!, 'none after the stream ended');
+			assert.equal(details.eventsNote, undefined);
+		});
+	}
 });
