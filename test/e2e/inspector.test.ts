@@ -85,6 +85,19 @@ describe('Traffic inspector in the VS Code UI', function () {
 		await settle();
 	};
 
+	/** Points the proxy at the dev server on `target` (the setting restarts it) and waits until it serves. */
+	const startOn = async (target: number) => {
+		writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${target}` });
+		if (frame === undefined) {
+			// Run on its own (--grep): open the inspector and start on the configured target.
+			await runCommand(page, 'TLS Lens: Open Traffic Inspector');
+			frame = await inspectorFrame(page);
+			await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
+		}
+		port = await proxyPort(page, target);
+		await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+	};
+
 	it('starts the proxy on the Vite app and opens the inspector with its empty state first', async () => {
 		await runCommand(page, 'TLS Lens: Open Traffic Inspector');
 		frame = await inspectorFrame(page);
@@ -500,15 +513,7 @@ describe('Traffic inspector in the VS Code UI', function () {
 		const site = await startRedirectingServer();
 		try {
 			await setTheme(page, app, 'Default Dark Modern');
-			writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${site.port}` });
-			if (frame === undefined) {
-				// Run on its own (--grep): open the inspector and start on the configured target.
-				await runCommand(page, 'TLS Lens: Open Traffic Inspector');
-				frame = await inspectorFrame(page);
-				await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
-			}
-			port = await proxyPort(page, site.port);
-			await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+			await startOn(site.port);
 			// A real browser: the app redirects to its own http:// origin, and the browser stays on the proxy.
 			const appPage = await appContext.newPage();
 			await appPage.goto(`https://localhost:${port}/login`);
@@ -552,15 +557,7 @@ describe('Traffic inspector in the VS Code UI', function () {
 		const site = await startRedirectingServer();
 		try {
 			await setTheme(page, app, 'Default Dark Modern');
-			writeSettings(app, { 'tlsLens.target': `http://127.0.0.1:${site.port}` });
-			if (frame === undefined) {
-				// Run on its own (--grep): open the inspector and start on the configured target.
-				await runCommand(page, 'TLS Lens: Open Traffic Inspector');
-				frame = await inspectorFrame(page);
-				await frame.getByRole('button', { name: 'Start TLS Proxy' }).click();
-			}
-			port = await proxyPort(page, site.port);
-			await frame.getByText('Waiting for traffic.').waitFor({ timeout: 10_000 });
+			await startOn(site.port);
 			const appPage = await appContext.newPage();
 			await appPage.goto(`https://localhost:${port}/ticks`);
 			// DevTools' type for a stream of server-sent events, and the filter finds it by it.
