@@ -335,7 +335,7 @@ export class CaptureEntry {
 	 * allocation pool would pin the pool for as long as the caller keeps it.
 	 */
 	body(side: BodySide): Buffer {
-		const record = side === 'request' ? this.requestBodyRecord : this.responseBodyRecord;
+		const record = this.bodyRecord(side);
 		const out = Buffer.allocUnsafeSlow(record.captured);
 		record.copyOut(this.host.log, out);
 		return out;
@@ -346,7 +346,7 @@ export class CaptureEntry {
 	 * `[offset in the body, ms from the exchange's start, …]`; undefined for other bodies.
 	 */
 	arrivals(side: BodySide): number[] | undefined {
-		return (side === 'request' ? this.requestBodyRecord : this.responseBodyRecord).arrivals?.slice();
+		return this.bodyRecord(side).arrivals?.slice();
 	}
 
 	/**
@@ -436,6 +436,10 @@ export class CaptureEntry {
 		};
 		if (this.note !== undefined) exchange.note = this.note;
 		return exchange;
+	}
+
+	private bodyRecord(side: BodySide): BodyRecord {
+		return side === 'request' ? this.requestBodyRecord : this.responseBodyRecord;
 	}
 
 	private appendBody(record: BodyRecord, chunk: Buffer, holder: ChunkHolder | undefined): void {

@@ -26,9 +26,9 @@ export async function exchangeDetails(store: CaptureStore, id: ExchangeId): Prom
 		tls: exchange.tls,
 		error: exchange.error,
 	};
-	if (exchange.response !== undefined && mediaType(headerValue(exchange.response.headers, 'content-type')) === 'text/event-stream') {
-		return { ...details, ...await eventsOf(store, exchange) };
-	}
+	// The capture times the chunks of exactly the responses that are event streams: one rule, its.
+	const arrivals = store.bodyArrivals(id, 'response');
+	if (arrivals !== undefined) return { ...details, ...await eventsOf(store, exchange, arrivals) };
 	if (exchange.messages !== undefined) {
 		const all = exchange.messages;
 		const first = Math.max(0, all.length - MAX_MESSAGES_IN_DETAILS);
@@ -40,13 +40,13 @@ export async function exchangeDetails(store: CaptureStore, id: ExchangeId): Prom
 }
 
 /** The EventStream tab's part of the details: the events kept so far, with their arrival times. */
-async function eventsOf(store: CaptureStore, exchange: Exchange): Promise<Pick<ExchangeDetails, 'events' | 'eventsOmitted' | 'eventsNote'>> {
+async function eventsOf(store: CaptureStore, exchange: Exchange, received: readonly number[]): Promise<Pick<ExchangeDetails, 'events' | 'eventsOmitted' | 'eventsNote'>> {
 	const raw = store.body(exchange.id, 'response') ?? Buffer.alloc(0);
 	const encoding = headerValue(exchange.response?.headers, 'content-encoding');
 	const notes: string[] = [];
 	let body: Uint8Array = raw;
 	// Arrival offsets are offsets into the bytes as received: usable only when those are the events' bytes.
-	let arrivals = store.bodyArrivals(exchange.id, 'response');
+	let arrivals: readonly number[] | undefined = received;
 	if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
 		// A stream still arriving decodes only so far: its events up to there are shown.
 		const decoded = await decodeBody(raw, encoding);
