@@ -491,8 +491,8 @@ function eventRow(e: EventView): HTMLElement {
 	if (e.previewCut) notes.push('preview cut');
 	if (notes.length > 0) data.append(h('span', { class: 'muted', text: ` (${notes.join(', ')})` }));
 	return h('tr', {},
-		h('td', { class: 'event-id', text: visibleLine(e.id) }),
-		h('td', { class: 'event-type', text: visibleLine(e.type) }),
+		h('td', { class: 'event-id', text: visibleLine(e.id), attrs: { title: visibleLine(e.id) } }),
+		h('td', { class: 'event-type', text: visibleLine(e.type), attrs: { title: visibleLine(e.type) } }),
 		data,
 		h('td', { class: 'event-time', text: e.time !== undefined ? `+${formatDuration(e.time)}` : '' }));
 }

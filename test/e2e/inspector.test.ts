@@ -593,6 +593,11 @@ describe('Traffic inspector in the VS Code UI', function () {
 				await page.screenshot({ path: path.join(output, `inspector-eventstream-${theme.split(' ')[1].toLowerCase()}.png`) });
 			}
 			await setTheme(page, app, 'Default Dark Modern');
+			// A narrow panel: long data wraps inside its column, Time stays in view.
+			await page.setViewportSize({ width: 950, height: 820 });
+			await page.waitForTimeout(300);
+			await page.screenshot({ path: path.join(output, 'inspector-eventstream-narrow.png') });
+			await page.setViewportSize({ width: 1400, height: 820 });
 			await appPage.close();
 			await setFilter('');
 		} finally {
